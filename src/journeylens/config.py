@@ -1,0 +1,179 @@
+"""The workspace configuration, `journeylens.yaml`.
+
+Journey definitions, the inactivity gap, identifier hashing and the channels counted as
+assisted contacts live here. The file is validated with pydantic; an error names the file and
+the field.
+
+Examples
+--------
+>>> cfg = WorkspaceConfig.model_validate({"journeys": {"definitions": [
+...     {"name": "moving", "topics": ["moving"], "start_activities": ["move_request"],
+...      "end_activities": ["move_completed"], "timeout": "14d"}]}})
+>>> cfg.journeys.definitions[0].timeout_seconds
+1209600
+>>> cfg.journeys.gap_seconds
+604800
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from journeylens.errors import ConfigError
+from journeylens.store.schema import IDENTIFIER_FIELDS
+
+CONFIG_FILE = "journeylens.yaml"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: str | int | float) -> int:
+    """Seconds in a duration such as ``"30m"``, ``"7d"``, ``"2w"`` or a number of seconds.
+
+    Examples
+    --------
+    >>> parse_duration("7d"), parse_duration("90m"), parse_duration(45)
+    (604800, 5400, 45)
+    """
+    if isinstance(value, int | float):
+        return int(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"'{value}' is not a duration; write e.g. 45s, 30m, 12h, 7d or 2w")
+    return int(float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SuccessCriterion(_Strict):
+    """When a journey counts as successful: it reached one of these activities or outcomes."""
+
+    activities: list[str] = Field(default_factory=list)
+    outcomes: list[str] = Field(default_factory=list)
+
+
+class JourneyDefinition(_Strict):
+    """A journey type cut from a customer's events.
+
+    An event belongs to the first definition whose ``topics`` contain its topic; a definition
+    without topics claims events by activity (start, end or listed ``activities``). Within one
+    customer and definition, a new journey starts at a start activity, after an end activity, or
+    after ``timeout`` of inactivity.
+    """
+
+    name: str
+    topics: list[str] = Field(default_factory=list)
+    start_activities: list[str] = Field(default_factory=list)
+    end_activities: list[str] = Field(default_factory=list)
+    activities: list[str] = Field(default_factory=list)
+    timeout: str | int = "30d"
+    success: SuccessCriterion | None = None
+
+    @property
+    def timeout_seconds(self) -> int:
+        return parse_duration(self.timeout)
+
+    @field_validator("timeout")
+    @classmethod
+    def _valid_timeout(cls, value: str | int) -> str | int:
+        parse_duration(value)
+        return value
+
+    def claims_by_activity(self) -> list[str]:
+        """Activities by which a topic-less definition claims events."""
+        return sorted({*self.start_activities, *self.end_activities, *self.activities})
+
+
+class JourneySettings(_Strict):
+    """How events are cut into journeys."""
+
+    gap: str | int = "7d"
+    definitions: list[JourneyDefinition] = Field(default_factory=list)
+    assisted_channels: list[str] = Field(
+        default_factory=lambda: ["phone", "chat", "email", "store", "social", "mail", "ivr"]
+    )
+    #: Time the status of journeys is judged at: "data" (latest event) or an ISO timestamp.
+    as_of: str = "data"
+
+    @property
+    def gap_seconds(self) -> int:
+        return parse_duration(self.gap)
+
+    @field_validator("gap")
+    @classmethod
+    def _valid_gap(cls, value: str | int) -> str | int:
+        parse_duration(value)
+        return value
+
+
+class HashingSettings(_Strict):
+    """Salted hashing of personal identifiers at ingestion.
+
+    The salt is never written to the repository or the YAML file: it is read from the
+    environment variable named by ``salt_env``.
+    """
+
+    enabled: bool = False
+    fields: list[str] = Field(default_factory=lambda: ["email", "phone"])
+    salt_env: str = "JOURNEYLENS_SALT"
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(IDENTIFIER_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown identifier fields {unknown}; choose from {IDENTIFIER_FIELDS}")
+        return value
+
+
+class WorkspaceConfig(_Strict):
+    """The whole of `journeylens.yaml`."""
+
+    version: Literal[1] = 1
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    journeys: JourneySettings = Field(default_factory=JourneySettings)
+    hashing: HashingSettings = Field(default_factory=HashingSettings)
+    #: Free sections that later capabilities own (journey maps, rules …), kept as given.
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+def load_config(path: Path) -> WorkspaceConfig:
+    """Read and validate a `journeylens.yaml`.
+
+    Raises
+    ------
+    ConfigError
+        With the file and the dotted path of the bad field.
+    """
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML: {exc}", str(path), "fix the YAML syntax") from exc
+    return parse_config(data, str(path))
+
+
+def parse_config(data: dict[str, Any], where: str = CONFIG_FILE) -> WorkspaceConfig:
+    """Validate a configuration mapping, raising `ConfigError` that names the field."""
+    try:
+        return WorkspaceConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(
+            f"field '{field}': {first['msg']}",
+            where,
+            "see docs/configuration.md for the fields of journeylens.yaml",
+        ) from exc
+
+
+def dump_config(config: WorkspaceConfig) -> str:
+    """The YAML text of a configuration."""
+    return yaml.safe_dump(config.model_dump(mode="json", exclude_defaults=False), sort_keys=False)

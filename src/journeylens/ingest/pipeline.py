@@ -1,0 +1,344 @@
+"""Ingestion: read → map → validate → hash → de-duplicate → append, with a quarantine.
+
+Every record read ends in exactly one place: the target table (accepted), the quarantine
+(rejected, with file, line, field and reason), or the duplicate count (already stored by an
+earlier ingest). `IngestReport` accounts for all three.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from journeylens.errors import InputError
+from journeylens.ingest.base import LINE_COLUMN, RawReject, ReadOptions, Reader
+from journeylens.ingest.hashing import IdentifierHasher, content_ids
+from journeylens.ingest.mapping import EVENT_FIELDS, FEEDBACK_FIELDS, ColumnMapping
+from journeylens.ingest.readers import reader_for
+from journeylens.ingest.validate import (
+    ParseOptions,
+    Rejects,
+    canonical_events,
+    canonical_feedback,
+)
+from journeylens.store.backends import Backend
+from journeylens.store.schema import EVENTS, FEEDBACK, QUARANTINE
+
+Kind = Literal["events", "feedback"]
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What differs between ingesting events and feedback: a row in a table, not an if/elif."""
+
+    table: str
+    schema: pa.Schema
+    key: str
+    fields: tuple[str, ...]
+    canonical: Callable[[pa.Table, Any, ParseOptions], tuple[pa.Table, Rejects]]
+
+
+TARGETS: dict[str, _Target] = {
+    "events": _Target("events", EVENTS, "event_id", EVENT_FIELDS, canonical_events),
+    "feedback": _Target("feedback", FEEDBACK, "feedback_id", FEEDBACK_FIELDS, canonical_feedback),
+}
+
+
+@dataclass
+class FileReport:
+    """What became of the records of one file."""
+
+    path: str
+    kind: str
+    read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    seconds: float = 0.0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def balanced(self) -> bool:
+        """Every record read is accounted for."""
+        return self.read == self.accepted + self.rejected + self.duplicates
+
+
+@dataclass
+class IngestReport:
+    """The outcome of ingesting one or more files."""
+
+    files: list[FileReport] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        return sum(f.read for f in self.files)
+
+    @property
+    def accepted(self) -> int:
+        return sum(f.accepted for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(f.duplicates for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary."""
+        return {
+            "read": self.read,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "duplicates": self.duplicates,
+            "files": [asdict(f) for f in self.files],
+        }
+
+
+@dataclass
+class IngestOptions:
+    """Everything that shapes one ingest besides the files."""
+
+    kind: Kind = "events"
+    mapping: ColumnMapping = field(default_factory=ColumnMapping)
+    parse: ParseOptions = field(default_factory=ParseOptions)
+    delimiter: str | None = None
+    encoding: str = "utf-8"
+    source: str | None = None
+    batch_rows: int = 250_000
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _reason_label(reason: str) -> str:
+    return reason.split(":")[0].split("(")[0].strip()[:60]
+
+
+class _FileIngest:
+    """Ingests one file; holds the per-file state (sequence, content-hash counts)."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        path: Path,
+        options: IngestOptions,
+        hasher: IdentifierHasher,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        self.backend = backend
+        self.path = path
+        self.options = options
+        self.target = TARGETS[options.kind]
+        self.hasher = hasher
+        self.progress = progress
+        self.run_ts = _now()
+        self.source = options.source or path.name.split(".")[0]
+        self.report = FileReport(str(path), options.kind)
+        self.seen_hashes: dict[str, int] = {}
+        self.reasons: Counter[str] = Counter()
+        self.next_seq = self._next_seq()
+
+    def _next_seq(self) -> int:
+        if not self.backend.has_table(self.target.table):
+            return 1
+        latest = self.backend.scalar(self.backend.table(self.target.table).seq.max())
+        return int(latest or 0) + 1
+
+    def run(self, reader: Reader) -> FileReport:
+        started = time.perf_counter()
+        read_options = ReadOptions(
+            delimiter=self.options.delimiter,
+            encoding=self.options.encoding,
+            batch_rows=self.options.batch_rows,
+        )
+        for raw in reader.read(self.path, read_options):
+            self._batch(raw)
+            self._flush_raw_rejects(read_options.rejects)
+        self._flush_raw_rejects(read_options.rejects)
+        self.report.reasons = dict(self.reasons.most_common())
+        self.report.seconds = round(time.perf_counter() - started, 3)
+        return self.report
+
+    def _batch(self, raw: pa.Table) -> None:
+        if raw.num_rows == 0:
+            return
+        self.report.read += raw.num_rows
+        columns = [c for c in raw.column_names if c != LINE_COLUMN]
+        resolved = self.options.mapping.resolve(columns, self.target.fields)
+        table, rejects = self.target.canonical(raw, resolved, self.options.parse)
+        self._quarantine(raw, rejects.rows, rejects.fields, rejects.reasons)
+        table = self.hasher.apply(table)
+        table = self._fill_ids(table)
+        table = self._drop_duplicates(table, raw)
+        if table.num_rows:
+            self._append(table)
+        if self.progress:
+            self.progress(raw.num_rows)
+
+    def _fill_ids(self, table: pa.Table) -> pa.Table:
+        key = self.target.key
+        ids = table.column(key).combine_chunks()
+        missing = pc.is_null(ids)
+        if not pc.any(missing).as_py():
+            return table
+        content = [c for c in self.target.fields if c in table.column_names and c != key]
+        parts = [pc.cast(table.column(c), pa.string()) for c in content]
+        joined = pc.binary_join_element_wise(
+            *parts, "\x1f", null_handling="replace", null_replacement=""
+        )
+        rows = np.flatnonzero(missing.to_numpy(zero_copy_only=False))
+        keys = pc.take(joined, pa.array(rows)).to_pylist()
+        made = content_ids(keys, self.seen_hashes)
+        filled = ids.to_pylist()
+        for row, value in zip(rows, made, strict=True):
+            filled[row] = value
+        return table.set_column(table.column_names.index(key), key, pa.array(filled, pa.string()))
+
+    def _drop_duplicates(self, table: pa.Table, raw: pa.Table) -> pa.Table:
+        key = self.target.key
+        ids = table.column(key).to_pylist()
+        lines = table.column("source_line").to_pylist()
+        first_at: dict[str, int] = {}
+        keep = np.ones(table.num_rows, dtype=bool)
+        dup_rows, dup_reasons = [], []
+        for row, value in enumerate(ids):
+            if value in first_at:
+                keep[row] = False
+                dup_rows.append(row)
+                dup_reasons.append(f"duplicate {key} '{value}' (first at line {first_at[value]})")
+            else:
+                first_at[value] = lines[row]
+        stored = self.backend.lookup(
+            self.target.table,
+            key,
+            pa.array(list(first_at), pa.string()),
+            [key, "source_file", "source_line", "ingested_at"],
+        )
+        same_run: dict[str, int] = {}
+        earlier: set[str] = set()
+        for value, line, ingested in zip(
+            stored.column(key).to_pylist(),
+            stored.column("source_line").to_pylist(),
+            stored.column("ingested_at").to_pylist(),
+            strict=True,
+        ):
+            if ingested == self.run_ts:
+                same_run[value] = line
+            else:
+                earlier.add(value)
+        for row, value in enumerate(ids):
+            if not keep[row]:
+                continue
+            if value in same_run:
+                keep[row] = False
+                dup_rows.append(row)
+                dup_reasons.append(f"duplicate {key} '{value}' (first at line {same_run[value]})")
+            elif value in earlier:
+                keep[row] = False
+                self.report.duplicates += 1
+        if dup_rows:
+            self._quarantine_canonical(table, dup_rows, dup_reasons)
+        return table.filter(pa.array(keep))
+
+    def _append(self, table: pa.Table) -> None:
+        n = table.num_rows
+        seq = pa.array(np.arange(self.next_seq, self.next_seq + n, dtype=np.int64))
+        self.next_seq += n
+        table = (
+            table.append_column("source", pa.array([self.source] * n, pa.string()))
+            .append_column("source_file", pa.array([str(self.path)] * n, pa.string()))
+            .append_column("seq", seq)
+            .append_column("ingested_at", pa.array([self.run_ts] * n, pa.timestamp("us")))
+        )
+        table = table.select(self.target.schema.names).cast(self.target.schema)
+        self.backend.append(self.target.table, table)
+        self.report.accepted += n
+
+    # -- quarantine ---------------------------------------------------------------------------
+
+    def _quarantine(
+        self, raw: pa.Table, rows: list[int], fields: list[str | None], reasons: list[str]
+    ) -> None:
+        if not rows:
+            return
+        picked = raw.take(pa.array(rows, pa.int64())).to_pylist()
+        lines = [record.pop(LINE_COLUMN) for record in picked]
+        raws = [json.dumps(record, ensure_ascii=False, default=str) for record in picked]
+        self._write_quarantine(lines, fields, reasons, raws)
+
+    def _quarantine_canonical(self, table: pa.Table, rows: list[int], reasons: list[str]) -> None:
+        picked = table.take(pa.array(rows, pa.int64())).to_pylist()
+        lines = [record["source_line"] for record in picked]
+        raws = [json.dumps(record, ensure_ascii=False, default=str) for record in picked]
+        self._write_quarantine(lines, [self.target.key] * len(rows), reasons, raws)
+
+    def _flush_raw_rejects(self, rejects: list[RawReject]) -> None:
+        if not rejects:
+            return
+        self.report.read += len(rejects)
+        self._write_quarantine(
+            [r.line for r in rejects],
+            [r.field for r in rejects],
+            [r.reason for r in rejects],
+            [r.raw for r in rejects],
+        )
+        rejects.clear()
+
+    def _write_quarantine(
+        self,
+        lines: list[int | None],
+        fields: list[str | None],
+        reasons: list[str],
+        raws: list[str | None],
+    ) -> None:
+        n = len(reasons)
+        self.report.rejected += n
+        self.reasons.update(_reason_label(r) for r in reasons)
+        table = pa.table(
+            {
+                "kind": pa.array([self.options.kind] * n, pa.string()),
+                "source_file": pa.array([str(self.path)] * n, pa.string()),
+                "source_line": pa.array(lines, pa.int64()),
+                "field": pa.array(fields, pa.string()),
+                "reason": pa.array(reasons, pa.string()),
+                "raw": pa.array(raws, pa.string()),
+                "ingested_at": pa.array([self.run_ts] * n, pa.timestamp("us")),
+            },
+            schema=QUARANTINE,
+        )
+        self.backend.append("quarantine", table)
+
+
+def ingest_files(
+    backend: Backend,
+    paths: Iterable[Path],
+    options: IngestOptions,
+    hasher: IdentifierHasher,
+    progress: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """Ingest files into the workspace behind ``backend``.
+
+    Raises
+    ------
+    InputError
+        When a file does not exist, has an unknown format, or cannot be read at all.
+    """
+    report = IngestReport()
+    for path in paths:
+        if not path.exists():
+            raise InputError("no such file", str(path), "check the path")
+        report.files.append(_FileIngest(backend, path, options, hasher, progress).run(reader_for(path)))
+    return report

@@ -1,0 +1,335 @@
+"""Turning a mapped source batch into canonical rows, and every bad row into a reason.
+
+Checks are vectorised over the batch (Arrow and pandas), so millions of rows validate in
+seconds. A row that fails any check is rejected once, with the first failing field; the others
+come out typed and normalised (UTC timestamps, lower-case channels).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from journeylens.ingest.base import LINE_COLUMN
+from journeylens.ingest.mapping import CASE_PREFIX, ResolvedMapping
+from journeylens.ingest.timestamps import to_utc
+from journeylens.store.schema import (
+    DEFAULT_SCALES,
+    FEEDBACK_KINDS,
+    IDENTIFIER_FIELDS,
+    INITIATORS,
+)
+
+
+@dataclass
+class ParseOptions:
+    """How values are read.
+
+    Parameters
+    ----------
+    date_format : str or None
+        ``strptime`` format of the timestamps; None reads ISO 8601.
+    timezone : str
+        IANA zone of timestamps that carry no offset.
+    decimal : str
+        Decimal separator of numbers (``","`` in much of Europe).
+    """
+
+    date_format: str | None = None
+    timezone: str = "UTC"
+    decimal: str = "."
+
+
+@dataclass
+class Rejects:
+    """Rejected rows of one batch: positions in the batch, field and reason."""
+
+    rows: list[int] = field(default_factory=list)
+    fields: list[str | None] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+    def add(self, mask: np.ndarray, ok: np.ndarray, fld: str, reason: Callable[[int], str]) -> None:
+        """Reject rows where ``mask`` holds and that are still ``ok``; update ``ok``."""
+        for row in np.flatnonzero(mask & ok):
+            self.rows.append(int(row))
+            self.fields.append(fld)
+            self.reasons.append(reason(int(row)))
+        ok &= ~mask
+
+
+def _text(batch: pa.Table, source: str | None) -> pa.Array:
+    """A source column as trimmed text with empty values as null (all-null if absent)."""
+    if source is None:
+        return pa.nulls(batch.num_rows, pa.string())
+    column = batch.column(source).combine_chunks()
+    if not pa.types.is_string(column.type):
+        if pa.types.is_large_string(column.type) or pa.types.is_dictionary(column.type):
+            column = column.cast(pa.string())
+        else:
+            column = pc.cast(column, pa.string())
+    column = pc.utf8_trim_whitespace(column)
+    return pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+
+
+def _values(array: pa.Array) -> Callable[[int], str]:
+    values = array.to_pylist()
+    return lambda row: repr(values[row])
+
+
+def _json_objects(batch: pa.Table, columns: list[str], strip_prefix: str = "") -> pa.Array:
+    """One JSON object per row from ``columns`` (nulls left out); null when all are null."""
+    if not columns:
+        return pa.nulls(batch.num_rows, pa.string())
+    frame = batch.select(columns).to_pandas()
+    frame.columns = [c[len(strip_prefix):] if c.startswith(strip_prefix) else c for c in columns]
+    objects: list[str | None] = []
+    for record in frame.to_dict(orient="records"):
+        kept = {k: _plain(v) for k, v in record.items() if not _is_missing(v)}
+        objects.append(json.dumps(kept, ensure_ascii=False, default=str) if kept else None)
+    return pa.array(objects, pa.string())
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _merge_attributes(given: pa.Array, extra: pa.Array) -> pa.Array:
+    """Merge a source ``attributes`` JSON column with leftover columns (leftovers win)."""
+    if extra.null_count == len(extra):
+        return given
+    if given.null_count == len(given):
+        return extra
+    merged: list[str | None] = []
+    for a, b in zip(given.to_pylist(), extra.to_pylist(), strict=True):
+        if a is None or b is None:
+            merged.append(a if b is None else b)
+            continue
+        try:
+            base = json.loads(a)
+        except json.JSONDecodeError:
+            base = {"attributes": a}
+        merged.append(json.dumps({**base, **json.loads(b)}, ensure_ascii=False))
+    return pa.array(merged, pa.string())
+
+
+def _check_json_objects(
+    array: pa.Array, ok: np.ndarray, rejects: Rejects, fld: str
+) -> None:
+    bad = np.zeros(len(array), dtype=bool)
+    for row, value in enumerate(array.to_pylist()):
+        if value is None or not ok[row]:
+            continue
+        try:
+            bad[row] = not isinstance(json.loads(value), dict)
+        except json.JSONDecodeError:
+            bad[row] = True
+    rejects.add(bad, ok, fld, lambda row: f"'{fld}' must be a JSON object")
+
+
+def _timestamps(
+    batch: pa.Table,
+    resolved: ResolvedMapping,
+    options: ParseOptions,
+    ok: np.ndarray,
+    rejects: Rejects,
+) -> pa.Array:
+    source = resolved.fields.get("ts")
+    if source is None:
+        rejects.add(
+            np.ones(batch.num_rows, dtype=bool),
+            ok,
+            "ts",
+            lambda row: "no timestamp column; map one with --map ts=<column>",
+        )
+        return pa.nulls(batch.num_rows, pa.timestamp("us"))
+    raw = batch.column(source)
+    values, failed = to_utc(raw, options.date_format, options.timezone)
+    missing = ~pc.is_valid(raw.combine_chunks()).to_numpy(zero_copy_only=False)
+    rejects.add(missing, ok, "ts", lambda row: "missing timestamp")
+    shown = _values(raw.combine_chunks())
+    hint = f"format {options.date_format!r}" if options.date_format else "ISO 8601"
+    rejects.add(
+        failed,
+        ok,
+        "ts",
+        lambda row: f"cannot read {shown(row)} as a timestamp ({hint}, zone "
+        f"{options.timezone}); set --date-format or --timezone",
+    )
+    return values
+
+
+def _common(
+    batch: pa.Table, resolved: ResolvedMapping, options: ParseOptions
+) -> tuple[dict[str, pa.Array], np.ndarray, Rejects]:
+    ok = np.ones(batch.num_rows, dtype=bool)
+    rejects = Rejects()
+    columns: dict[str, pa.Array] = {"ts": _timestamps(batch, resolved, options, ok, rejects)}
+    for name in IDENTIFIER_FIELDS:
+        columns[name] = _text(batch, resolved.fields.get(name))
+    return columns, ok, rejects
+
+
+def _require_identifier(
+    columns: dict[str, pa.Array], links: tuple[str, ...], ok: np.ndarray, rejects: Rejects
+) -> None:
+    present = np.zeros(len(ok), dtype=bool)
+    for name in (*IDENTIFIER_FIELDS, *links):
+        present |= pc.is_valid(columns[name]).to_numpy(zero_copy_only=False)
+    known = ", ".join((*IDENTIFIER_FIELDS, *links))
+    rejects.add(
+        ~present,
+        ok,
+        "customer_id",
+        lambda row: f"no identifier: give at least one of {known}",
+    )
+
+
+def _attributes(batch: pa.Table, resolved: ResolvedMapping, ok: np.ndarray, rejects: Rejects) -> pa.Array:
+    given = _text(batch, resolved.fields.get("attributes"))
+    if resolved.fields.get("attributes"):
+        _check_json_objects(given, ok, rejects, "attributes")
+    leftover = [c for c in resolved.attributes if c != LINE_COLUMN]
+    return _merge_attributes(given, _json_objects(batch, leftover))
+
+
+def canonical_events(
+    batch: pa.Table, resolved: ResolvedMapping, options: ParseOptions
+) -> tuple[pa.Table, Rejects]:
+    """Canonical event columns of ``batch`` (accepted rows only) and the rejected rows.
+
+    The result has every column of `journeylens.store.schema.EVENTS` but the provenance ones,
+    plus ``source_line``; ``event_id`` is null where the source has none.
+    """
+    columns, ok, rejects = _common(batch, resolved, options)
+    fields = resolved.fields
+    columns["event_id"] = _text(batch, fields.get("event_id"))
+    activity = _text(batch, fields.get("activity"))
+    hint = "" if fields.get("activity") else "; map a column with --map activity=<column>"
+    rejects.add(
+        ~pc.is_valid(activity).to_numpy(zero_copy_only=False),
+        ok,
+        "activity",
+        lambda row: f"missing activity{hint}",
+    )
+    columns["activity"] = activity
+    channel = _text(batch, fields.get("channel"))
+    channel = pc.fill_null(pc.utf8_lower(channel), "unknown")
+    columns["channel"] = channel
+    initiator = pc.utf8_lower(_text(batch, fields.get("initiator")))
+    bad = pc.and_(pc.is_valid(initiator), pc.invert(pc.is_in(initiator, pa.array(INITIATORS))))
+    shown = _values(initiator)
+    rejects.add(
+        pc.fill_null(bad, False).to_numpy(zero_copy_only=False),
+        ok,
+        "initiator",
+        lambda row: f"initiator {shown(row)} is not one of {', '.join(INITIATORS)}",
+    )
+    columns["initiator"] = initiator
+    for name in ("topic", "outcome", "journey_key", "resource", "lifecycle"):
+        columns[name] = _text(batch, fields.get(name))
+    _require_identifier(columns, ("journey_key",), ok, rejects)
+    columns["attributes"] = _attributes(batch, resolved, ok, rejects)
+    case_columns = list(resolved.journey_attributes)
+    columns["journey_attributes"] = _json_objects(batch, case_columns, CASE_PREFIX)
+    columns["source_line"] = batch.column(LINE_COLUMN).combine_chunks()
+    table = pa.table(columns).filter(pa.array(ok))
+    return table, rejects
+
+
+def canonical_feedback(
+    batch: pa.Table, resolved: ResolvedMapping, options: ParseOptions
+) -> tuple[pa.Table, Rejects]:
+    """Canonical feedback columns of ``batch`` (accepted rows) and the rejected rows."""
+    columns, ok, rejects = _common(batch, resolved, options)
+    fields = resolved.fields
+    columns["feedback_id"] = _text(batch, fields.get("feedback_id"))
+    kind = pc.utf8_lower(_text(batch, fields.get("kind")))
+    text = _text(batch, fields.get("text"))
+    # Without a kind, a record with only text is a verbatim; a score needs its kind.
+    kind = pc.if_else(
+        pc.and_(pc.is_null(kind), pc.is_valid(text)), pa.scalar("text"), kind
+    ) if fields.get("kind") is None else kind
+    shown_kind = _values(kind)
+    rejects.add(
+        ~pc.is_valid(kind).to_numpy(zero_copy_only=False),
+        ok,
+        "kind",
+        lambda row: f"missing kind: one of {', '.join(FEEDBACK_KINDS)}",
+    )
+    rejects.add(
+        ~pc.fill_null(pc.is_in(kind, pa.array(FEEDBACK_KINDS)), True).to_numpy(
+            zero_copy_only=False
+        ),
+        ok,
+        "kind",
+        lambda row: f"kind {shown_kind(row)} is not one of {', '.join(FEEDBACK_KINDS)}",
+    )
+    columns["kind"] = kind
+    score_text = _text(batch, fields.get("score"))
+    if options.decimal != ".":
+        score_text = pc.replace_substring(score_text, options.decimal, ".")
+    score = pd.to_numeric(score_text.to_pandas(), errors="coerce").to_numpy(dtype=float)
+    present = pc.is_valid(score_text).to_numpy(zero_copy_only=False)
+    shown_score = _values(score_text)
+    rejects.add(
+        present & np.isnan(score),
+        ok,
+        "score",
+        lambda row: f"score {shown_score(row)} is not a number (decimal separator "
+        f"{options.decimal!r}; set --decimal)",
+    )
+    kinds = kind.to_pylist()
+    scale_min = _numbers(batch, fields.get("scale_min"), options)
+    scale_max = _numbers(batch, fields.get("scale_max"), options)
+    for row, k in enumerate(kinds):
+        default = DEFAULT_SCALES.get(k or "", (np.nan, np.nan))
+        if np.isnan(scale_min[row]):
+            scale_min[row] = default[0]
+        if np.isnan(scale_max[row]):
+            scale_max[row] = default[1]
+    outside = present & ~np.isnan(score) & ((score < scale_min) | (score > scale_max))
+    rejects.add(
+        outside,
+        ok,
+        "score",
+        lambda row: f"score {score[row]:g} is outside the scale "
+        f"{scale_min[row]:g}..{scale_max[row]:g} of {kinds[row]}",
+    )
+    needs_score = np.array([k not in (None, "text") for k in kinds]) & ~present
+    rejects.add(needs_score, ok, "score", lambda row: f"a {kinds[row]} answer needs a score")
+    empty_text = (np.array([k == "text" for k in kinds])) & ~pc.is_valid(text).to_numpy(
+        zero_copy_only=False
+    )
+    rejects.add(empty_text, ok, "text", lambda row: "a text record needs text")
+    columns["score"] = pa.array(score, pa.float64(), mask=~present)
+    columns["scale_min"] = pa.array(scale_min, pa.float64(), mask=np.isnan(scale_min))
+    columns["scale_max"] = pa.array(scale_max, pa.float64(), mask=np.isnan(scale_max))
+    columns["text"] = text
+    columns["question"] = _text(batch, fields.get("question"))
+    columns["channel"] = pc.utf8_lower(_text(batch, fields.get("channel")))
+    columns["event_id"] = _text(batch, fields.get("event_id"))
+    columns["journey_key"] = _text(batch, fields.get("journey_key"))
+    _require_identifier(columns, ("event_id", "journey_key"), ok, rejects)
+    columns["attributes"] = _attributes(batch, resolved, ok, rejects)
+    columns["source_line"] = batch.column(LINE_COLUMN).combine_chunks()
+    table = pa.table(columns).filter(pa.array(ok))
+    return table, rejects
+
+
+def _numbers(batch: pa.Table, source: str | None, options: ParseOptions) -> np.ndarray:
+    text = _text(batch, source)
+    if options.decimal != ".":
+        text = pc.replace_substring(text, options.decimal, ".")
+    return np.asarray(pd.to_numeric(text.to_pandas(), errors="coerce"), dtype=float).copy()

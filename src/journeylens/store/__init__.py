@@ -1,0 +1,1 @@
+"""The workspace store: canonical schemas and the engines that hold the tables."""

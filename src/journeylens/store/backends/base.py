@@ -1,0 +1,118 @@
+"""The one small class each engine fills in.
+
+The base class owns the flow (`materialise`, `append`, `insert_new`); an engine implements
+how to connect, where a table lives and how to write one. Nothing above `store/` imports an
+engine: analyses receive Ibis tables from `Backend.table` and hand expressions back to
+`Backend.materialise`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, final
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+
+class Backend(ABC):
+    """An engine bound to one workspace directory.
+
+    Parameters
+    ----------
+    root : Path
+        The workspace directory.
+    """
+
+    #: Engine name as users write it (``--engine``).
+    name: str = ""
+    #: True when identity components are best computed in Python on collected edges.
+    prefers_local_graph: bool = True
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    # -- what each engine provides -------------------------------------------------------
+
+    @property
+    @abstractmethod
+    def con(self) -> Any:
+        """The Ibis connection."""
+
+    @abstractmethod
+    def has_table(self, name: str) -> bool:
+        """Whether the workspace holds table ``name``."""
+
+    @abstractmethod
+    def table(self, name: str) -> ir.Table:
+        """The Ibis table ``name``."""
+
+    @abstractmethod
+    def _write(self, name: str, obj: ir.Table | pa.Table, *, overwrite: bool) -> None:
+        """Write ``obj`` as table ``name``, replacing it or appending to it."""
+
+    @abstractmethod
+    def drop(self, name: str) -> None:
+        """Remove table ``name`` if it exists."""
+
+    def close(self) -> None:  # noqa: B027  (optional hook, most engines need nothing)
+        """Release the engine's resources."""
+
+    # -- the flow, the same for every engine ----------------------------------------------
+
+    @final
+    def materialise(self, name: str, expr: ir.Table) -> ir.Table:
+        """Compute ``expr`` and store it as table ``name`` (replacing it); return the table.
+
+        Materialising intermediate results keeps expressions small and lets later steps read
+        a stored table rather than recompute a deep plan.
+        """
+        self._write(name, expr, overwrite=True)
+        return self.table(name)
+
+    @final
+    def append(self, name: str, obj: ir.Table | pa.Table) -> None:
+        """Append rows to table ``name``, creating it when it does not exist."""
+        self._write(name, obj, overwrite=not self.has_table(name))
+
+    @final
+    def lookup(self, name: str, key: str, keys: pa.Array, columns: list[str]) -> pa.Table:
+        """Rows of table ``name`` whose ``key`` is among ``keys`` (only ``columns``).
+
+        Used to find duplicates before appending; an empty table when ``name`` does not exist.
+        """
+        if not self.has_table(name) or len(keys) == 0:
+            return pa.table({c: pa.array([], pa.string()) for c in columns})
+        wanted = ibis.memtable(pa.table({key: keys}))
+        stored = self.table(name).select(*columns)
+        return self.to_arrow(stored.semi_join(wanted, key))
+
+    def to_arrow(self, expr: ir.Expr) -> pa.Table:
+        """Run ``expr`` and return an Arrow table."""
+        result = self.con.to_pyarrow(expr)
+        if isinstance(result, pa.Table):
+            return result
+        return pa.table({"value": [result.as_py() if hasattr(result, "as_py") else result]})
+
+    def to_pandas(self, expr: ir.Expr) -> pd.DataFrame:
+        """Run ``expr`` and return a pandas DataFrame."""
+        return self.to_arrow(expr).to_pandas()
+
+    def scalar(self, expr: ir.Scalar) -> Any:
+        """Run a scalar expression and return its Python value."""
+        return self.con.execute(expr)
+
+    def count(self, name: str) -> int:
+        """Rows in table ``name`` (0 when it does not exist)."""
+        if not self.has_table(name):
+            return 0
+        return int(self.scalar(self.table(name).count()))
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

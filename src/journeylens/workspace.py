@@ -31,7 +31,13 @@ from journeylens.config import CONFIG_FILE, WorkspaceConfig, dump_config, load_c
 from journeylens.errors import WorkspaceError
 from journeylens.frame import Frame
 from journeylens.identity import resolve
-from journeylens.ingest import ColumnMapping, IngestOptions, IngestReport, ParseOptions, ingest_files
+from journeylens.ingest import (
+    ColumnMapping,
+    IngestOptions,
+    IngestReport,
+    ParseOptions,
+    ingest_files,
+)
 from journeylens.ingest.hashing import IdentifierHasher
 from journeylens.ingest.pipeline import Kind
 from journeylens.journeys import JOURNEYS_TABLE, STEPS_TABLE, BuildResult

@@ -16,9 +16,11 @@ Examples
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -68,12 +70,87 @@ CASE_PREFIX = "case:"
 
 
 @dataclass(frozen=True)
+class ValueRule:
+    """A canonical field computed from a source column's values, or a constant.
+
+    In a mapping file::
+
+        channel:
+          column: dim_device_app_combo
+          values: {"(?i).*(iphone|android|ipad).*": app, "(?i)desktop.*": web}
+          regex: true
+          default: web
+        activity: {value: session}
+
+    Values are matched exactly (or as full regular expressions with ``regex: true``); a value
+    that matches nothing becomes ``default`` (null when there is none).
+
+    Examples
+    --------
+    >>> rule = ValueRule(column="combo", values={"(?i)iphone.*": "app"}, regex=True, default="web")
+    >>> rule.translate("iPhone - iOS"), rule.translate("Desktop - Chrome"), rule.translate(None)
+    ('app', 'web', None)
+    """
+
+    column: str | None = None
+    value: str | None = None
+    values: dict[str, str] = field(default_factory=dict)
+    regex: bool = False
+    default: str | None = None
+
+    def translate(self, text: str | None) -> str | None:
+        """The canonical value of one source value."""
+        if self.value is not None:
+            return self.value
+        if text is None:
+            return None
+        if not self.values:
+            return text
+        if not self.regex:
+            return self.values.get(text, self.default)
+        for pattern, result in self.values.items():
+            if re.fullmatch(pattern, text):
+                return result
+        return self.default
+
+    @classmethod
+    def parse(cls, canonical: str, spec: dict[str, Any], where: str) -> ValueRule:
+        """Read a rule from a mapping file entry."""
+        allowed = {"column", "value", "values", "regex", "default"}
+        unknown = sorted(set(spec) - allowed)
+        if unknown or ("column" in spec) == ("value" in spec):
+            raise ConfigError(
+                f"mapping of '{canonical}' must have either 'column' or 'value'"
+                + (f" (unknown keys {unknown})" if unknown else ""),
+                where,
+                "e.g. channel: {column: device, values: {iPhone: app}, default: web}",
+            )
+        values = {str(k): str(v) for k, v in (spec.get("values") or {}).items()}
+        if spec.get("regex"):
+            for pattern in values:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ConfigError(
+                        f"'{pattern}' is not a regular expression: {exc}", f"{where}: {canonical}"
+                    ) from exc
+        return cls(
+            column=spec.get("column"),
+            value=None if spec.get("value") is None else str(spec["value"]),
+            values=values,
+            regex=bool(spec.get("regex", False)),
+            default=None if spec.get("default") is None else str(spec["default"]),
+        )
+
+
+@dataclass(frozen=True)
 class ResolvedMapping:
     """The mapping of one batch: canonical field -> source column, and what is left."""
 
     fields: dict[str, str]
     attributes: list[str]
     journey_attributes: list[str]
+    rules: dict[str, ValueRule] = field(default_factory=dict)
 
 
 @dataclass
@@ -81,6 +158,7 @@ class ColumnMapping:
     """User-given mapping from canonical fields to source columns."""
 
     explicit: dict[str, str] = field(default_factory=dict)
+    rules: dict[str, ValueRule] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, pairs: Iterable[str]) -> ColumnMapping:
@@ -97,22 +175,37 @@ class ColumnMapping:
 
     @classmethod
     def from_file(cls, path: Path) -> ColumnMapping:
-        """Read a YAML mapping file: ``{customer_id: CustomerID, ts: ContactDate}``."""
+        """Read a YAML mapping file of ``canonical: source`` pairs or `ValueRule` entries."""
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigError(f"cannot read the mapping: {exc}", str(path)) from exc
-        if not isinstance(data, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in data.items()
-        ):
+        if not isinstance(data, dict):
             raise ConfigError(
                 "a mapping file holds 'canonical: source' pairs", str(path), "e.g. ts: ContactDate"
             )
-        return cls(dict(data))
+        explicit: dict[str, str] = {}
+        rules: dict[str, ValueRule] = {}
+        for canonical, spec in data.items():
+            if isinstance(spec, str):
+                explicit[str(canonical)] = spec
+            elif isinstance(spec, dict):
+                rule = ValueRule.parse(str(canonical), spec, str(path))
+                rules[str(canonical)] = rule
+                if rule.column is not None:
+                    explicit[str(canonical)] = rule.column
+            else:
+                raise ConfigError(
+                    f"mapping of '{canonical}' must be a column name or a rule",
+                    str(path),
+                    "e.g. ts: ContactDate",
+                )
+        return cls(explicit, rules)
 
     def merged(self, other: ColumnMapping) -> ColumnMapping:
         """This mapping with ``other``'s pairs taking precedence."""
-        return ColumnMapping({**self.explicit, **other.explicit})
+        rules = {k: v for k, v in self.rules.items() if k not in other.explicit}
+        return ColumnMapping({**self.explicit, **other.explicit}, {**rules, **other.rules})
 
     def resolve(self, columns: Sequence[str], canonical: Sequence[str]) -> ResolvedMapping:
         """Decide which source column feeds each canonical field.
@@ -122,7 +215,7 @@ class ColumnMapping:
         ConfigError
             When a mapping names an unknown canonical field or a column the source lacks.
         """
-        unknown = sorted(set(self.explicit) - set(canonical))
+        unknown = sorted((set(self.explicit) | set(self.rules)) - set(canonical))
         if unknown:
             raise ConfigError(
                 f"unknown canonical field(s) {unknown}",
@@ -138,9 +231,10 @@ class ColumnMapping:
             )
         fields = dict(self.explicit)
         used = set(fields.values())
+        constants = {name for name, rule in self.rules.items() if rule.value is not None}
         lower = {name.lower(): name for name in columns}
         for name in canonical:
-            if name in fields:
+            if name in fields or name in constants:
                 continue
             candidates = (name, *WELL_KNOWN.get(name, ()))
             for candidate in candidates:
@@ -154,4 +248,5 @@ class ColumnMapping:
             fields=fields,
             attributes=[c for c in rest if not c.lower().startswith(CASE_PREFIX)],
             journey_attributes=[c for c in rest if c.lower().startswith(CASE_PREFIX)],
+            rules=dict(self.rules),
         )

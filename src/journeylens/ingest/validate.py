@@ -63,6 +63,62 @@ class Rejects:
         ok &= ~mask
 
 
+#: Common channel names that mean one of the known channels.
+CHANNEL_SYNONYMS: dict[str, str] = {
+    "internet": "web",
+    "online": "web",
+    "website": "web",
+    "e-mail": "email",
+    "mail-in": "mail",
+    "post": "mail",
+    "letter": "mail",
+    "telephone": "phone",
+    "call": "phone",
+    "voice": "phone",
+    "call centre": "phone",
+    "call center": "phone",
+    "desk": "store",
+    "counter": "store",
+    "shop": "store",
+    "branch": "store",
+    "mobile app": "app",
+    "webchat": "chat",
+    "live chat": "chat",
+    "text": "sms",
+}
+
+
+def normalise_channels(channel: pa.Array) -> pa.Array:
+    """Lower-cased channels with common synonyms replaced, ``unknown`` where missing.
+
+    Examples
+    --------
+    >>> normalise_channels(pa.array(["Internet", "Desk", None, "phone"])).to_pylist()
+    ['web', 'store', 'unknown', 'phone']
+    """
+    lowered = pc.utf8_lower(channel)
+    encoded = pc.dictionary_encode(lowered)
+    names = [CHANNEL_SYNONYMS.get(v, v) for v in encoded.dictionary.to_pylist()]
+    mapped = pc.take(pa.array(names, pa.string()), encoded.indices)
+    return pc.fill_null(mapped, "unknown")
+
+
+def _field(batch: pa.Table, resolved: ResolvedMapping, name: str) -> pa.Array:
+    """The text of canonical field ``name``: its source column, through its value rule if any."""
+    text = _text(batch, resolved.fields.get(name))
+    rule = resolved.rules.get(name)
+    if rule is None:
+        return text
+    if rule.value is not None:
+        return pa.array([rule.value] * batch.num_rows, pa.string())
+    encoded = pc.dictionary_encode(text)
+    translated = pa.array([rule.translate(v) for v in encoded.dictionary.to_pylist()], pa.string())
+    result = pc.take(translated, encoded.indices)
+    if rule.default is not None:
+        result = pc.fill_null(result, rule.default)
+    return result
+
+
 def _text(batch: pa.Table, source: str | None) -> pa.Array:
     """A source column as trimmed text with empty values as null (all-null if absent)."""
     if source is None:
@@ -177,7 +233,7 @@ def _common(
     rejects = Rejects()
     columns: dict[str, pa.Array] = {"ts": _timestamps(batch, resolved, options, ok, rejects)}
     for name in IDENTIFIER_FIELDS:
-        columns[name] = _text(batch, resolved.fields.get(name))
+        columns[name] = _field(batch, resolved, name)
     return columns, ok, rejects
 
 
@@ -197,7 +253,7 @@ def _require_identifier(
 
 
 def _attributes(batch: pa.Table, resolved: ResolvedMapping, ok: np.ndarray, rejects: Rejects) -> pa.Array:
-    given = _text(batch, resolved.fields.get("attributes"))
+    given = _field(batch, resolved, "attributes")
     if resolved.fields.get("attributes"):
         _check_json_objects(given, ok, rejects, "attributes")
     leftover = [c for c in resolved.attributes if c != LINE_COLUMN]
@@ -214,9 +270,9 @@ def canonical_events(
     """
     columns, ok, rejects = _common(batch, resolved, options)
     fields = resolved.fields
-    columns["event_id"] = _text(batch, fields.get("event_id"))
-    activity = _text(batch, fields.get("activity"))
-    hint = "" if fields.get("activity") else "; map a column with --map activity=<column>"
+    columns["event_id"] = _field(batch, resolved, "event_id")
+    activity = _field(batch, resolved, "activity")
+    hint = "" if fields.get("activity") or "activity" in resolved.rules else "; map a column with --map activity=<column>"
     rejects.add(
         ~pc.is_valid(activity).to_numpy(zero_copy_only=False),
         ok,
@@ -224,10 +280,8 @@ def canonical_events(
         lambda row: f"missing activity{hint}",
     )
     columns["activity"] = activity
-    channel = _text(batch, fields.get("channel"))
-    channel = pc.fill_null(pc.utf8_lower(channel), "unknown")
-    columns["channel"] = channel
-    initiator = pc.utf8_lower(_text(batch, fields.get("initiator")))
+    columns["channel"] = normalise_channels(_field(batch, resolved, "channel"))
+    initiator = pc.utf8_lower(_field(batch, resolved, "initiator"))
     bad = pc.and_(pc.is_valid(initiator), pc.invert(pc.is_in(initiator, pa.array(INITIATORS))))
     shown = _values(initiator)
     rejects.add(
@@ -238,7 +292,7 @@ def canonical_events(
     )
     columns["initiator"] = initiator
     for name in ("topic", "outcome", "journey_key", "resource", "lifecycle"):
-        columns[name] = _text(batch, fields.get(name))
+        columns[name] = _field(batch, resolved, name)
     _require_identifier(columns, ("journey_key",), ok, rejects)
     columns["attributes"] = _attributes(batch, resolved, ok, rejects)
     case_columns = list(resolved.journey_attributes)
@@ -254,9 +308,9 @@ def canonical_feedback(
     """Canonical feedback columns of ``batch`` (accepted rows) and the rejected rows."""
     columns, ok, rejects = _common(batch, resolved, options)
     fields = resolved.fields
-    columns["feedback_id"] = _text(batch, fields.get("feedback_id"))
-    kind = pc.utf8_lower(_text(batch, fields.get("kind")))
-    text = _text(batch, fields.get("text"))
+    columns["feedback_id"] = _field(batch, resolved, "feedback_id")
+    kind = pc.utf8_lower(_field(batch, resolved, "kind"))
+    text = _field(batch, resolved, "text")
     # Without a kind, a record with only text is a verbatim; a score needs its kind.
     kind = pc.if_else(
         pc.and_(pc.is_null(kind), pc.is_valid(text)), pa.scalar("text"), kind
@@ -277,7 +331,7 @@ def canonical_feedback(
         lambda row: f"kind {shown_kind(row)} is not one of {', '.join(FEEDBACK_KINDS)}",
     )
     columns["kind"] = kind
-    score_text = _text(batch, fields.get("score"))
+    score_text = _field(batch, resolved, "score")
     if options.decimal != ".":
         score_text = pc.replace_substring(score_text, options.decimal, ".")
     score = pd.to_numeric(score_text.to_pandas(), errors="coerce").to_numpy(dtype=float)
@@ -317,10 +371,10 @@ def canonical_feedback(
     columns["scale_min"] = pa.array(scale_min, pa.float64(), mask=np.isnan(scale_min))
     columns["scale_max"] = pa.array(scale_max, pa.float64(), mask=np.isnan(scale_max))
     columns["text"] = text
-    columns["question"] = _text(batch, fields.get("question"))
-    columns["channel"] = pc.utf8_lower(_text(batch, fields.get("channel")))
-    columns["event_id"] = _text(batch, fields.get("event_id"))
-    columns["journey_key"] = _text(batch, fields.get("journey_key"))
+    columns["question"] = _field(batch, resolved, "question")
+    columns["channel"] = pc.utf8_lower(_field(batch, resolved, "channel"))
+    columns["event_id"] = _field(batch, resolved, "event_id")
+    columns["journey_key"] = _field(batch, resolved, "journey_key")
     _require_identifier(columns, ("event_id", "journey_key"), ok, rejects)
     columns["attributes"] = _attributes(batch, resolved, ok, rejects)
     columns["source_line"] = batch.column(LINE_COLUMN).combine_chunks()

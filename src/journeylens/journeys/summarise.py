@@ -4,7 +4,8 @@ Definitions of the journey measures:
 
 - ``steps``: events in the journey; ``channels``: distinct channels used;
 - ``handoffs``: channel switches between consecutive steps;
-- ``assisted_contacts``: steps on an assisted channel (``journeys.assisted_channels``);
+- ``assisted_contacts``: steps on an assisted channel (``journeys.assisted_channels``) not
+  started by the company (initiator ``customer`` or unknown);
 - ``repeat_contacts``: assisted contacts about a topic already raised in an earlier assisted
   contact of the same journey (assisted contacts with a topic minus their distinct topics);
 - ``duration_seconds``: last step minus first step;
@@ -32,7 +33,8 @@ def steps(assigned: ir.Table, settings: JourneySettings) -> ir.Table:
     table = assigned.mutate(
         step=(ibis.row_number().over(window) + 1).cast("int64"),
         handoff=(previous_channel.notnull() & (previous_channel != assigned.channel)),
-        _assisted=assigned.channel.isin(settings.assisted_channels),
+        _assisted=assigned.channel.isin(settings.assisted_channels)
+        & (ibis.coalesce(assigned.initiator, ibis.literal("customer")) != "company"),
     )
     return table.select(*STEP_COLUMNS, "_assisted")
 

@@ -1,0 +1,5 @@
+"""``python -m journeylens``."""
+
+from journeylens.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""The `journeylens` command line: parse, call the library, render. No analytics here."""

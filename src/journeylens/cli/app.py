@@ -1,0 +1,108 @@
+"""The `journeylens` command: workspace, ingest, build, journeys, customers, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from journeylens import __version__
+from journeylens.cli.common import (
+    EngineOption,
+    JsonOption,
+    WorkspaceOption,
+    console,
+    print_json,
+    step_progress,
+    user_errors,
+    workspace,
+)
+from journeylens.cli.demo_cmd import demo
+from journeylens.cli.ingest_cmd import ingest
+from journeylens.cli.tables_cmd import customer, journeys_app, quarantine, summary
+from journeylens.workspace import init as init_workspace
+
+app = typer.Typer(
+    name="journeylens",
+    help=(
+        "Customer-journey analytics: collect interactions from every channel, stitch each "
+        "customer's identifiers, rebuild their journeys and see where they break.\n\n"
+        "A first session:  journeylens init ws && journeylens ingest calls.csv -w ws && "
+        "journeylens build -w ws && journeylens journeys list -w ws\n\n"
+        "Or try the demo world:  journeylens demo"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"journeylens {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """journeylens."""
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Directory to create (or reuse).")] = Path("."),
+    engine: Annotated[str, typer.Option(help="Default engine: duckdb or spark.")] = "duckdb",
+) -> None:
+    """Create a workspace: a DuckDB store and journeylens.yaml (journey definitions, hashing)."""
+    with user_errors():
+        ws = init_workspace(path, engine=engine)
+        ws.close()
+    console.print(f"workspace ready in [bold]{path}[/]; edit {path / 'journeylens.yaml'} to define journeys")
+
+
+@app.command()
+def build(
+    full: Annotated[bool, typer.Option(help="Re-stitch every identity instead of only new events.")] = False,
+    workspace_path: WorkspaceOption = Path("."),
+    engine: EngineOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Stitch identities and rebuild journeys from the events."""
+    with workspace(workspace_path, engine) as ws, user_errors(), step_progress(not json_output) as say:
+        result = ws.build(full=full, progress=say)
+    data = {
+        "events": result.events,
+        "customers": result.identity.customers,
+        "identifiers": result.identity.identifiers,
+        "journeys": result.journeys,
+        "incremental": result.identity.incremental,
+        "as_of": result.as_of,
+    }
+    if json_output:
+        print_json(data)
+    else:
+        console.print(
+            f"built {data['journeys']:,} journeys of {data['customers']:,} customers "
+            f"from {data['events']:,} events"
+        )
+
+
+app.command()(ingest)
+app.add_typer(journeys_app, name="journeys")
+app.command()(customer)
+app.command()(quarantine)
+app.command()(summary)
+app.command()(demo)
+
+
+def main() -> None:
+    """Entry point of the `journeylens` script."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,127 @@
+"""What every command shares: the workspace option, rendering, errors and progress."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from journeylens.errors import JourneyLensError
+from journeylens.workspace import Workspace, open_workspace
+
+console = Console()
+errors = Console(stderr=True)
+
+WorkspaceOption = Annotated[
+    Path,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Workspace directory (holds journeylens.yaml); default: the current directory.",
+        envvar="JOURNEYLENS_WORKSPACE",
+    ),
+]
+EngineOption = Annotated[
+    str | None,
+    typer.Option("--engine", help="Engine: duckdb (default) or spark; overrides journeylens.yaml."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print an error and exit with ``code``."""
+    errors.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn journeylens errors into a clear message and exit code 2."""
+    try:
+        yield
+    except JourneyLensError as exc:
+        fail(str(exc))
+
+
+@contextmanager
+def workspace(path: Path, engine: str | None = None) -> Iterator[Workspace]:
+    """Open the workspace for one command and close it afterwards."""
+    with user_errors():
+        ws = open_workspace(path, engine=engine)
+        try:
+            yield ws
+        finally:
+            ws.close()
+
+
+def print_json(data: Any) -> None:
+    """Write JSON to standard output (dates as ISO text)."""
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def rows_table(rows: list[dict[str, Any]], title: str | None = None) -> Table:
+    """A Rich table of dictionaries."""
+    table = Table(title=title, header_style="bold")
+    if not rows:
+        table.add_column("(none)")
+        return table
+    for key in rows[0]:
+        numeric = isinstance(rows[0][key], int | float) and not isinstance(rows[0][key], bool)
+        table.add_column(str(key), justify="right" if numeric else "left")
+    for row in rows:
+        table.add_row(*[_cell(v) for v in row.values()])
+    return table
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+@contextmanager
+def row_progress(description: str, total: int | None, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """A progress bar over records; yields the callback that advances it."""
+    if not enabled:
+        yield lambda _n: None
+        return
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+@contextmanager
+def step_progress(enabled: bool) -> Iterator[Callable[[str], None]]:
+    """A spinner that names the current step of a long operation."""
+    if not enabled:
+        yield lambda _s: None
+        return
+    with errors.status("starting") as status:
+        yield lambda step: status.update(step)

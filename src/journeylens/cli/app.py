@@ -21,7 +21,6 @@ from journeylens.cli.common import (
 from journeylens.cli.demo_cmd import demo
 from journeylens.cli.ingest_cmd import ingest
 from journeylens.cli.tables_cmd import customer, journeys_app, quarantine, summary
-from journeylens.workspace import init as init_workspace
 
 app = typer.Typer(
     name="journeylens",
@@ -59,6 +58,8 @@ def init(
     engine: Annotated[str, typer.Option(help="Default engine: duckdb or spark.")] = "duckdb",
 ) -> None:
     """Create a workspace: a DuckDB store and journeylens.yaml (journey definitions, hashing)."""
+    from journeylens.workspace import init as init_workspace
+
     with user_errors():
         ws = init_workspace(path, engine=engine)
         ws.close()

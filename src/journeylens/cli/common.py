@@ -6,8 +6,9 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,10 +23,12 @@ from rich.progress import (
 from rich.table import Table
 
 from journeylens.errors import JourneyLensError
-from journeylens.workspace import Workspace, open_workspace
+
+if TYPE_CHECKING:
+    from journeylens.workspace import Workspace
 
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 WorkspaceOption = Annotated[
     Path,
@@ -61,6 +64,8 @@ def user_errors() -> Iterator[None]:
 @contextmanager
 def workspace(path: Path, engine: str | None = None) -> Iterator[Workspace]:
     """Open the workspace for one command and close it afterwards."""
+    from journeylens.workspace import open_workspace
+
     with user_errors():
         ws = open_workspace(path, engine=engine)
         try:
@@ -69,9 +74,15 @@ def workspace(path: Path, engine: str | None = None) -> Iterator[Workspace]:
             ws.close()
 
 
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
 def print_json(data: Any) -> None:
-    """Write JSON to standard output (dates as ISO text)."""
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    """Write JSON to standard output (timestamps as ISO 8601, UTC)."""
+    sys.stdout.write(json.dumps(data, indent=2, default=_json_default) + "\n")
 
 
 def rows_table(rows: list[dict[str, Any]], title: str | None = None) -> Table:

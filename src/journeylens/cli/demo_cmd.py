@@ -17,7 +17,6 @@ from journeylens.cli.common import (
     user_errors,
 )
 from journeylens.cli.tables_cmd import render_summary
-from journeylens.report.summary import write_summary_html
 
 
 def demo(
@@ -36,6 +35,7 @@ def demo(
     """
     from journeylens.demo import config as demo_config
     from journeylens.demo import generate
+    from journeylens.report.summary import write_summary_html
     from journeylens.workspace import init
 
     if fresh and workspace_path.exists():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,7 +17,9 @@ from journeylens.cli.common import (
     rows_table,
     workspace,
 )
-from journeylens.ingest import IngestReport
+
+if TYPE_CHECKING:
+    from journeylens.ingest import IngestReport
 
 
 def ingest(

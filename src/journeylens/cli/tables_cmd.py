@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 import typer
 
 from journeylens.cli.common import (
@@ -19,8 +17,9 @@ from journeylens.cli.common import (
     user_errors,
     workspace,
 )
-from journeylens.frame import Frame
-from journeylens.report.summary import write_summary_html
+
+if TYPE_CHECKING:
+    from journeylens.frame import Frame
 
 journeys_app = typer.Typer(help="List journeys or show one with its steps.", no_args_is_help=True)
 
@@ -35,6 +34,9 @@ _LIST_COLUMNS = (
 def _export(frame: Frame, csv: Path | None, parquet: Path | None) -> bool:
     if csv is None and parquet is None:
         return False
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
     table = frame.to_arrow()
     if csv is not None:
         pacsv.write_csv(table, csv)
@@ -155,6 +157,8 @@ def summary(
         data = ws.summary()
     render_summary(data, json_output)
     if html is not None:
+        from journeylens.report.summary import write_summary_html
+
         write_summary_html(data, html)
         if not json_output:
             console.print(f"wrote {html}")

@@ -27,9 +27,17 @@ CUT_SOURCE, CUT_DEFINITION, CUT_GAP = "source", "definition", "gap"
 OTHER_TYPE = "other"
 
 
+#: Event columns that journey building needs; the rest stays in ``events``.
+JOURNEY_INPUT = (
+    "event_id", "seq", "ts", "channel", "activity", "initiator", "topic", "outcome",
+    "journey_key", "source",
+)
+
+
 def with_customers(events: ir.Table, identity: ir.Table) -> ir.Table:
-    """Events with the ``customer_key`` of their primary identifier."""
-    keyed = events.mutate(_node=primary_node(events))
+    """The columns of events that journeys need, with the ``customer_key`` of their primary
+    identifier (a narrow table keeps the sorts of the window functions cheap)."""
+    keyed = events.select(*JOURNEY_INPUT, _node=primary_node(events))
     lookup = identity.select(_id_node=identity.node, customer_key=identity.customer_key)
     joined = keyed.join(lookup, keyed._node == lookup._id_node)
     return joined.drop("_node", "_id_node")

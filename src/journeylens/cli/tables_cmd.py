@@ -117,7 +117,7 @@ def customer(
         return
     console.print(f"[bold]customer[/] {view.customer_key}")
     console.print(rows_table(identifiers, title="identifiers"))
-    columns = ("ts", "channel", "activity", "initiator", "topic", "journey_type", "journey_key")
+    columns = ("ts", "channel", "activity", "initiator", "topic", "journey_key", "step")
     console.print(rows_table([{k: e[k] for k in columns} for e in timeline], title="timeline"))
     console.print(rows_table([{k: j[k] for k in _LIST_COLUMNS} for j in journeys], title="journeys"))
 

@@ -10,10 +10,9 @@ import ibis
 
 from journeylens.config import JourneySettings
 from journeylens.identity import StitchResult, stitch
-from journeylens.journeys.segment import assign, with_customers
+from journeylens.journeys.segment import with_customers
 from journeylens.journeys.summarise import journeys, steps
 from journeylens.store.backends import Backend
-from journeylens.store.schema import STEP_COLUMNS
 
 STEPS_TABLE = "journey_steps"
 JOURNEYS_TABLE = "journeys"
@@ -54,18 +53,9 @@ def build(
     as_of = _as_of(backend, settings)
     say("cutting journeys")
     keyed = with_customers(backend.table("events"), backend.table("identity"))
-    assigned = backend.materialise("_journey_assigned", assign(keyed, settings))
-    step_rows = backend.materialise("_journey_steps", steps(assigned, settings))
+    step_rows = backend.materialise(STEPS_TABLE, steps(keyed, settings))
     say("measuring journeys")
-    journey_rows = backend.materialise(
-        JOURNEYS_TABLE, journeys(step_rows, settings, ibis.literal(as_of))
-    )
-    say("writing steps")
-    types = journey_rows.select("journey_key", _type=journey_rows.journey_type)
-    final = step_rows.join(types, "journey_key").mutate(journey_type=ibis._._type)
-    backend.materialise(STEPS_TABLE, final.select(*STEP_COLUMNS))
-    backend.drop("_journey_assigned")
-    backend.drop("_journey_steps")
+    backend.materialise(JOURNEYS_TABLE, journeys(step_rows, settings, ibis.literal(as_of)))
     return BuildResult(
         identity=identity,
         events=backend.count("events"),

@@ -57,16 +57,18 @@ def claim(events: ir.Table, definitions: list[JourneyDefinition]) -> ir.StringVa
     return ibis.cases(*branches, else_=ibis.null(str))
 
 
-def _timeout(definition_col: ir.StringValue, definitions: list[JourneyDefinition]) -> ir.Value:
-    """Each definition's timeout in seconds, as a CASE expression."""
-    return ibis.cases(
-        *[(definition_col == d.name, d.timeout_seconds) for d in definitions], else_=0
-    )
+def _timeout(table: ir.Table, settings: JourneySettings) -> ir.IntegerValue:
+    """Inactivity that ends a journey: the definition's timeout, else the gap."""
+    branches = [(table.definition == d.name, d.timeout_seconds) for d in settings.definitions]
+    if not branches:
+        return ibis.literal(settings.gap_seconds)
+    return ibis.cases(*branches, else_=settings.gap_seconds)
 
 
 def _ends(table: ir.Table, definitions: list[JourneyDefinition]) -> ir.BooleanValue:
+    """Whether an event is an end activity of its definition."""
     branches = [
-        ((table._definition == d.name) & table.activity.isin(d.end_activities), True)
+        ((table.definition == d.name) & table.activity.isin(d.end_activities), True)
         for d in definitions
         if d.end_activities
     ]
@@ -75,68 +77,63 @@ def _ends(table: ir.Table, definitions: list[JourneyDefinition]) -> ir.BooleanVa
     return ibis.cases(*branches, else_=False)
 
 
-def _numbered(table: ir.Table, group: list[str], breaks: ir.BooleanValue) -> ir.Table:
-    """Number journeys within ``group``: a running count of journey starts."""
-    flagged = table.mutate(_new=breaks.cast("int64"))
-    window = ibis.cumulative_window(group_by=group, order_by=[flagged.ts, flagged.seq])
-    return flagged.mutate(_journey_no=flagged._new.sum().over(window))
+def cut(events: ir.Table, settings: JourneySettings) -> ir.Table:
+    """Events as journey steps: ``journey_key``, ``step``, ``handoff``, ``cut``, ``definition``.
 
-
-def assign(events: ir.Table, settings: JourneySettings) -> ir.Table:
-    """Events with ``journey_key``, ``journey_type`` and ``cut`` assigned.
-
-    ``events`` must carry ``customer_key`` (see `with_customers`).
+    ``events`` must carry ``customer_key`` (see `with_customers`). Each event belongs to one
+    *stream*: its source journey, or its customer's events of one definition (or of no
+    definition). Two window passes over the streams do all the work: the first looks one event
+    back (gap, end reached, channel), the second counts journey starts and where the current
+    journey started, which numbers the journeys and their steps.
     """
     definitions = settings.definitions
-    source = events.filter(events.journey_key.notnull()).mutate(
-        journey_type=ibis.coalesce(events.topic, events.source),
-        cut=ibis.literal(CUT_SOURCE),
+    from_source = events.journey_key.notnull()
+    definition = ibis.cases((from_source, ibis.null(str)), else_=claim(events, definitions))
+    table = events.mutate(
+        definition=definition,
+        cut=ibis.cases(
+            (from_source, ibis.literal(CUT_SOURCE)),
+            (definition.notnull(), ibis.literal(CUT_DEFINITION)),
+            else_=ibis.literal(CUT_GAP),
+        ),
     )
-
-    rest = events.filter(events.journey_key.isnull()).mutate(_definition=claim(events, definitions))
-    parts = [source]
-
-    if definitions:
-        claimed = rest.filter(rest._definition.notnull())
-        window = ibis.window(
-            group_by=[claimed.customer_key, claimed._definition],
-            order_by=[claimed.ts, claimed.seq],
-        )
-        gap = claimed.ts.epoch_seconds() - claimed.ts.lag().over(window).epoch_seconds()
-        previous_ended = _ends(claimed, definitions).cast("int64").lag().over(window)
-        breaks = (
-            gap.isnull()
-            | (previous_ended == 1)
-            | (gap > _timeout(claimed._definition, definitions))
-        )
-        numbered = _numbered(claimed, ["customer_key", "_definition"], breaks)
-        parts.append(
-            numbered.mutate(
-                journey_key=numbered.customer_key
-                + "/"
-                + numbered._definition
-                + "/"
-                + numbered._journey_no.cast("string"),
-                journey_type=numbered._definition,
-                cut=ibis.literal(CUT_DEFINITION),
-            ).drop("_definition", "_new", "_journey_no")
-        )
-        unclaimed = rest.filter(rest._definition.isnull())
-    else:
-        unclaimed = rest
-
-    order = [unclaimed.ts, unclaimed.seq]
-    gap = unclaimed.ts.epoch_seconds() - unclaimed.ts.lag().over(
-        ibis.window(group_by=unclaimed.customer_key, order_by=order)
-    ).epoch_seconds()
-    numbered = _numbered(unclaimed, ["customer_key"], gap.isnull() | (gap > settings.gap_seconds))
-    parts.append(
-        numbered.mutate(
-            journey_key=numbered.customer_key + "/" + ibis.literal(CUT_GAP) + "/"
-            + numbered._journey_no.cast("string"),
-            journey_type=ibis.literal(OTHER_TYPE),
-            cut=ibis.literal(CUT_GAP),
-        ).drop("_definition", "_new", "_journey_no")
+    stream = ibis.cases(
+        (from_source, table.journey_key),
+        else_=table.customer_key + "/" + ibis.coalesce(table.definition, ibis.literal(CUT_GAP)),
     )
-    columns = parts[0].columns
-    return ibis.union(*[p.select(*columns) for p in parts])
+    # The hash leads the partition so that sorts compare integers, not long shared prefixes.
+    table = table.mutate(_stream=stream, _bucket=stream.hash())
+    order = ["ts", "seq"]  # by name: each window binds to the table it is used on
+    group = ["_bucket", "_stream"]
+    back = ibis.window(group_by=group, order_by=order)
+    table = table.mutate(
+        _gap=table.ts.epoch_seconds() - table.ts.lag().over(back).epoch_seconds(),
+        _ended=_ends(table, definitions).lag().over(back)
+        if any(d.end_activities for d in definitions)
+        else ibis.literal(False),
+        _previous_channel=table.channel.lag().over(back),
+        _row=ibis.row_number().over(back),
+    )
+    starts = (
+        table._gap.isnull()
+        | ((table.cut != CUT_SOURCE) & (table._ended | (table._gap > _timeout(table, settings))))
+    )
+    table = table.mutate(_start=starts)
+    running = ibis.cumulative_window(group_by=group, order_by=order)
+    table = table.mutate(
+        _journey_no=table._start.cast("int64").sum().over(running),
+        _start_row=ibis.cases((table._start, table._row), else_=ibis.null("int64"))
+        .max()
+        .over(running),
+    )
+    step = (table._row - table._start_row + 1).cast("int64")
+    return table.mutate(
+        journey_key=ibis.cases(
+            (table.cut == CUT_SOURCE, table.journey_key),
+            else_=table._stream + "/" + table._journey_no.cast("string"),
+        ),
+        step=step,
+        handoff=(step > 1) & (table._previous_channel != table.channel),
+        assisted=table.channel.isin(settings.assisted_channels)
+        & (ibis.coalesce(table.initiator, ibis.literal("customer")) != "company"),
+    )

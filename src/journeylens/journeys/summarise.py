@@ -22,21 +22,13 @@ import ibis
 import ibis.expr.types as ir
 
 from journeylens.config import JourneyDefinition, JourneySettings
-from journeylens.journeys.segment import CUT_DEFINITION, CUT_GAP, OTHER_TYPE
+from journeylens.journeys.segment import CUT_DEFINITION, CUT_GAP, CUT_SOURCE, OTHER_TYPE, cut
 from journeylens.store.schema import JOURNEY_COLUMNS, STEP_COLUMNS
 
 
-def steps(assigned: ir.Table, settings: JourneySettings) -> ir.Table:
-    """One row per event with its position in the journey and whether it was a hand-off."""
-    window = ibis.window(group_by=assigned.journey_key, order_by=[assigned.ts, assigned.seq])
-    previous_channel = assigned.channel.lag().over(window)
-    table = assigned.mutate(
-        step=(ibis.row_number().over(window) + 1).cast("int64"),
-        handoff=(previous_channel.notnull() & (previous_channel != assigned.channel)),
-        _assisted=assigned.channel.isin(settings.assisted_channels)
-        & (ibis.coalesce(assigned.initiator, ibis.literal("customer")) != "company"),
-    )
-    return table.select(*STEP_COLUMNS, "_assisted")
+def steps(events: ir.Table, settings: JourneySettings) -> ir.Table:
+    """One row per event: its journey, position, and whether it was a hand-off."""
+    return cut(events, settings).select(*STEP_COLUMNS)
 
 
 def _end_reached(table: ir.Table, definitions: list[JourneyDefinition]) -> ir.BooleanValue:
@@ -62,6 +54,7 @@ def _timeout(table: ir.Table, settings: JourneySettings) -> ir.IntegerValue:
 
 
 def _success_hits(step_table: ir.Table, definitions: list[JourneyDefinition]) -> ir.BooleanValue:
+    """Whether a step meets its definition's success criterion."""
     branches = []
     for d in definitions:
         if d.success is None:
@@ -71,22 +64,21 @@ def _success_hits(step_table: ir.Table, definitions: list[JourneyDefinition]) ->
             by_outcome = step_table.outcome.isin(d.success.outcomes)
             hit = by_outcome if hit is None else (hit | by_outcome)
         if hit is not None:
-            branches.append(((step_table.journey_type == d.name) & hit, True))
+            branches.append(((step_table.definition == d.name) & hit, True))
     return ibis.cases(*branches, else_=False) if branches else ibis.literal(False)
 
 
 def journeys(step_table: ir.Table, settings: JourneySettings, as_of: ir.Value) -> ir.Table:
     """One row per journey with its measures (see the module docstring)."""
     definitions = settings.definitions
-    marked = step_table.mutate(
-        _success_hit=_success_hits(step_table, definitions),
-        _first_topic_order=ibis.cases((step_table.topic.notnull(), step_table.step), else_=None),
-    )
-    assisted = marked._assisted
+    marked = step_table.mutate(_success_hit=_success_hits(step_table, definitions))
+    assisted = marked.assisted
     grouped = marked.group_by("journey_key").aggregate(
         customer_key=marked.customer_key.min(),
-        journey_type=marked.journey_type.min(),
         cut=marked.cut.min(),
+        _definition=marked.definition.min(),
+        _source=marked.source.min(),
+        _first_topic=marked.topic.argmin(marked.step, where=marked.topic.notnull()),
         start_ts=marked.ts.min(),
         end_ts=marked.ts.max(),
         steps=marked.count(),
@@ -95,13 +87,19 @@ def journeys(step_table: ir.Table, settings: JourneySettings, as_of: ir.Value) -
         last_channel=marked.channel.argmax(marked.step),
         first_activity=marked.activity.argmin(marked.step),
         last_activity=marked.activity.argmax(marked.step),
-        first_topic=marked.topic.argmin(marked._first_topic_order),
         outcome=marked.outcome.argmax(marked.step, where=marked.outcome.notnull()),
         handoffs=marked.handoff.cast("int64").sum(),
         assisted_contacts=assisted.cast("int64").sum(),
         _assisted_topical=(assisted & marked.topic.notnull()).cast("int64").sum(),
         _assisted_topics=marked.topic.nunique(where=assisted),
         _success_hit=marked._success_hit.max(),
+    )
+    grouped = grouped.mutate(
+        journey_type=ibis.cases(
+            (grouped.cut == CUT_DEFINITION, grouped._definition),
+            (grouped.cut == CUT_SOURCE, ibis.coalesce(grouped._first_topic, grouped._source)),
+            else_=ibis.coalesce(grouped._first_topic, ibis.literal(OTHER_TYPE)),
+        )
     )
     end_reached = _end_reached(grouped, definitions)
     idle = as_of.epoch_seconds() - grouped.end_ts.epoch_seconds()
@@ -120,12 +118,7 @@ def journeys(step_table: ir.Table, settings: JourneySettings, as_of: ir.Value) -
         (by_definition, end_reached),
         else_=ibis.null(bool),
     )
-    journey_type = ibis.cases(
-        (grouped.cut == CUT_GAP, ibis.coalesce(grouped.first_topic, ibis.literal(OTHER_TYPE))),
-        else_=grouped.journey_type,
-    )
     result = grouped.mutate(
-        journey_type=journey_type,
         status=status,
         success=success,
         repeat_contacts=(grouped._assisted_topical - grouped._assisted_topics).cast("int64"),

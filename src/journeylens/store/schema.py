@@ -142,8 +142,9 @@ STEP_COLUMNS: tuple[str, ...] = (
     "step",
     "event_id",
     "customer_key",
-    "journey_type",
     "cut",
+    "definition",
+    "source",
     "ts",
     "channel",
     "activity",
@@ -151,6 +152,7 @@ STEP_COLUMNS: tuple[str, ...] = (
     "topic",
     "outcome",
     "handoff",
+    "assisted",
     "seq",
 )
 

@@ -50,7 +50,12 @@ class DuckDBBackend(Backend):
         read_only: bool = False,
     ) -> None:
         super().__init__(root)
-        config: dict[str, Any] = {"temp_directory": str(root / ".tmp")}
+        # Results never rely on insertion order (every ordered read says ORDER BY); dropping it
+        # halves the cost of writing large tables.
+        config: dict[str, Any] = {
+            "temp_directory": str(root / ".tmp"),
+            "preserve_insertion_order": False,
+        }
         if memory_limit:
             config["memory_limit"] = memory_limit
         if threads:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import pyarrow as pa
 
@@ -22,9 +23,37 @@ from journeylens.ingest.base import LINE_COLUMN, RawReject, ReadOptions
 _CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 csv.field_size_limit(64 * 1024 * 1024)
 
+#: How a delimiter may be written on a command line.
+_DELIMITER_NAMES = {"\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+#: A carriage return that does not start a CRLF pair: a line break of its own (old Mac files).
+_BARE_CR = re.compile(rb"(?<=\r)(?!\n)")
+
 
 def _open_binary(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
+    if path.name.endswith(".gz"):
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
+
+
+def resolve_delimiter(delimiter: str | None) -> str | None:
+    """The one-character delimiter a user means (``\\t``, ``tab``), None to detect.
+
+    Examples
+    --------
+    >>> resolve_delimiter("tab") == chr(9), resolve_delimiter(";"), resolve_delimiter(None)
+    (True, ';', None)
+    """
+    if delimiter is None:
+        return None
+    value = _DELIMITER_NAMES.get(delimiter.lower() if len(delimiter) > 1 else delimiter, delimiter)
+    if len(value) != 1 or value in '\r\n"':
+        raise InputError(
+            f"{delimiter!r} is not a delimiter",
+            "--delimiter",
+            "give one character such as , ; | or \\t (tab)",
+        )
+    return value
 
 
 def detect_delimiter(header: str) -> str:
@@ -53,12 +82,16 @@ class _LineDecoder:
 
     def __iter__(self) -> Iterator[str]:
         for data in self._raw:
-            self.line += 1
-            try:
-                yield data.decode(self._encoding)
-            except UnicodeDecodeError:
-                self.bad_lines.add(self.line)
-                yield data.decode(self._encoding, errors="surrogateescape")
+            pieces = _BARE_CR.split(data) if b"\r" in data else [data]
+            for piece in pieces:
+                if not piece:
+                    continue
+                self.line += 1
+                try:
+                    yield piece.decode(self._encoding)
+                except UnicodeDecodeError:
+                    self.bad_lines.add(self.line)
+                    yield piece.decode(self._encoding, errors="surrogateescape")
 
 
 def _has_surrogates(text: str) -> bool:
@@ -77,11 +110,11 @@ class CsvReader:
     >>> batch = next(CsvReader().read(path, options))
     >>> batch.to_pydict()
     {'id': ['1'], 'ts': ['2025-01-01'], '__line__': [2]}
-    >>> options.rejects[0].reason
+    >>> options.rejects[0].reason.split(";")[0]
     'expected 2 fields (id, ts), found 1'
     """
 
-    suffixes = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
+    suffixes: tuple[str, ...] = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[pa.Table]:
         try:
@@ -99,7 +132,7 @@ class CsvReader:
             if header_line is None:
                 raise InputError("the file is empty", str(path), "export it again with a header")
             header_line = header_line.lstrip("\ufeff")
-            delimiter = options.delimiter or (
+            delimiter = resolve_delimiter(options.delimiter) or (
                 "\t" if path.name.endswith((".tsv", ".tsv.gz")) else detect_delimiter(header_line)
             )
             header = next(csv.reader([header_line], delimiter=delimiter))
@@ -111,21 +144,31 @@ class CsvReader:
                     "pass the file's encoding, e.g. --encoding latin-1",
                 )
             reader = csv.reader(lines, delimiter=delimiter)
-            yield from self._batches(path, reader, decoder, header, options)
+            yield from self._batches(reader, decoder, header, delimiter, options)
 
     def _batches(
         self,
-        path: Path,
         reader: Iterator[list[str]],
         decoder: _LineDecoder,
         header: list[str],
+        delimiter: str,
         options: ReadOptions,
     ) -> Iterator[pa.Table]:
         width = len(header)
         rows: list[list[str]] = []
         line_numbers: list[int] = []
         previous_end = 1
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                start, previous_end = previous_end + 1, decoder.line
+                options.rejects.append(
+                    RawReject(start, f"cannot split the record: {exc}; check its quotes")
+                )
+                continue
             start, previous_end = previous_end + 1, decoder.line
             if not row:
                 continue  # a blank line is not a record
@@ -138,7 +181,7 @@ class CsvReader:
                         start,
                         f"bytes that are not valid {options.encoding}; "
                         "pass the file's encoding, e.g. --encoding latin-1",
-                        _printable(options.delimiter or ",", row),
+                        _printable(delimiter, row),
                         bad_field,
                     )
                 )
@@ -147,8 +190,10 @@ class CsvReader:
                 options.rejects.append(
                     RawReject(
                         start,
-                        f"expected {width} fields ({', '.join(header)}), found {len(row)}",
-                        (options.delimiter or ",").join(row),
+                        f"expected {width} fields ({', '.join(header)}), found {len(row)}; "
+                        f"quote values that contain the delimiter {delimiter!r} and make "
+                        "every line have one value per column",
+                        delimiter.join(row),
                     )
                 )
                 continue
@@ -162,9 +207,8 @@ class CsvReader:
 
 
 def _printable(delimiter: str, row: list[str]) -> str:
-    return delimiter.join(row).encode("utf-8", errors="surrogateescape").decode(
-        "utf-8", errors="replace"
-    )
+    text = delimiter.join(row).encode("utf-8", errors="surrogateescape")
+    return text.decode("utf-8", errors="replace")
 
 
 def _unique_names(names: list[str]) -> list[str]:

@@ -68,6 +68,10 @@ class IdentifierHasher:
                 )
             self._salt = salt
 
+    def hash_value(self, field: str, value: str) -> str:
+        """One identifier value of ``field`` hashed with the configured salt."""
+        return hash_identifier(field, value, self._salt)
+
     def apply(self, table: pa.Table) -> pa.Table:
         """``table`` with the configured identifier columns hashed."""
         for name in self.fields:

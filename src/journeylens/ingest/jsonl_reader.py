@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import pyarrow as pa
 
 from journeylens.ingest.base import LINE_COLUMN, RawReject, ReadOptions
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    if path.name.endswith(".gz"):
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
 
 
 def _scalar(value: Any) -> str | None:
@@ -40,26 +47,47 @@ class JsonlReader:
     (2, 'not valid JSON')
     """
 
-    suffixes = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
+    suffixes: tuple[str, ...] = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[pa.Table]:
-        opener: IO[bytes] = gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
-        with opener as raw:
+        with _open_binary(path) as raw:
             records: list[dict[str, str | None]] = []
             lines: list[int] = []
             for number, data in enumerate(raw, start=1):
+                if number == 1:
+                    data = data.removeprefix(codecs.BOM_UTF8)
                 if not data.strip():
                     continue
+                shown = data.decode(options.encoding, "replace").rstrip("\r\n")
                 try:
                     value = json.loads(data.decode(options.encoding))
-                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                except UnicodeDecodeError as exc:
                     options.rejects.append(
-                        RawReject(number, f"not valid JSON: {exc}", data.decode("utf-8", "replace"))
+                        RawReject(
+                            number,
+                            f"bytes that are not valid {options.encoding} ({exc.reason}); "
+                            "pass the file's encoding, e.g. --encoding latin-1",
+                            shown,
+                        )
+                    )
+                    continue
+                except json.JSONDecodeError as exc:
+                    options.rejects.append(
+                        RawReject(
+                            number,
+                            f"not valid JSON: {exc.msg} at column {exc.colno}; "
+                            "write one complete JSON object per line",
+                            shown,
+                        )
                     )
                     continue
                 if not isinstance(value, dict):
                     options.rejects.append(
-                        RawReject(number, "a line must hold one JSON object", data.decode())
+                        RawReject(
+                            number,
+                            'a line must hold one JSON object, e.g. {"customer_id": "C1"}',
+                            shown,
+                        )
                     )
                     continue
                 records.append({key: _scalar(item) for key, item in value.items()})

@@ -10,8 +10,8 @@ Examples
 >>> m = ColumnMapping.parse(["customer_id=CustomerID"])
 >>> m.resolve(["CustomerID", "time:timestamp", "concept:name", "case:concept:name", "case:channel",
 ...            "Amount"], EVENT_FIELDS).fields
-{'customer_id': 'CustomerID', 'ts': 'time:timestamp', 'activity': 'concept:name', \
-'journey_key': 'case:concept:name', 'channel': 'case:channel'}
+{'customer_id': 'CustomerID', 'ts': 'time:timestamp', 'channel': 'case:channel', \
+'activity': 'concept:name', 'journey_key': 'case:concept:name'}
 """
 
 from __future__ import annotations
@@ -159,6 +159,8 @@ class ColumnMapping:
 
     explicit: dict[str, str] = field(default_factory=dict)
     rules: dict[str, ValueRule] = field(default_factory=dict)
+    #: Where the mapping was given, for error messages: ``--map`` or the mapping file.
+    origin: str = "--map"
 
     @classmethod
     def parse(cls, pairs: Iterable[str]) -> ColumnMapping:
@@ -200,12 +202,19 @@ class ColumnMapping:
                     str(path),
                     "e.g. ts: ContactDate",
                 )
-        return cls(explicit, rules)
+        return cls(explicit, rules, origin=str(path))
 
     def merged(self, other: ColumnMapping) -> ColumnMapping:
         """This mapping with ``other``'s pairs taking precedence."""
         rules = {k: v for k, v in self.rules.items() if k not in other.explicit}
-        return ColumnMapping({**self.explicit, **other.explicit}, {**rules, **other.rules})
+        origins = dict.fromkeys(
+            m.origin for m in (self, other) if m.explicit or m.rules
+        )  # in order, without repeats
+        return ColumnMapping(
+            {**self.explicit, **other.explicit},
+            {**rules, **other.rules},
+            origin=" and ".join(origins) or other.origin,
+        )
 
     def resolve(self, columns: Sequence[str], canonical: Sequence[str]) -> ResolvedMapping:
         """Decide which source column feeds each canonical field.
@@ -219,7 +228,7 @@ class ColumnMapping:
         if unknown:
             raise ConfigError(
                 f"unknown canonical field(s) {unknown}",
-                "--map",
+                self.origin,
                 f"map onto one of: {', '.join(canonical)}",
             )
         missing = sorted(src for src in self.explicit.values() if src not in columns)

@@ -1,16 +1,30 @@
 """Ingestion: read → map → validate → hash → de-duplicate → append, with a quarantine.
 
 Every record read ends in exactly one place: the target table (accepted), the quarantine
-(rejected, with file, line, field and reason), or the duplicate count (already stored by an
-earlier ingest). `IngestReport` accounts for all three.
+(rejected, with file, line, field and reason), or the duplicate count. `IngestReport` accounts
+for all three.
+
+Duplicates are decided on the record's id (``event_id`` / ``feedback_id``), or on a hash of its
+content where the source has no id (the n-th identical record of a file gets ``<hash>#n``, so
+repeated records in one file are all kept while re-ingesting the file adds nothing):
+
+- an id already stored by an earlier ingest: a duplicate (the stored record is kept);
+- an id seen earlier in the same file with the same content (a re-send): a duplicate;
+- an id seen earlier in the same file with different content: rejected, because one of the two
+  records is wrong and only the user can say which.
+
+When identifier hashing is on, the quarantine holds hashed identifiers too: the configured
+identifier columns of a rejected record are hashed, and records that could not even be split
+into fields are kept without their raw text.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +34,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from journeylens.errors import InputError
-from journeylens.ingest.base import LINE_COLUMN, RawReject, ReadOptions, Reader
+from journeylens.errors import ConfigError, InputError
+from journeylens.ingest.base import LINE_COLUMN, RawReject, Reader, ReadOptions
 from journeylens.ingest.hashing import IdentifierHasher, content_ids
 from journeylens.ingest.mapping import EVENT_FIELDS, FEEDBACK_FIELDS, ColumnMapping
 from journeylens.ingest.readers import reader_for
@@ -56,7 +70,11 @@ TARGETS: dict[str, _Target] = {
 
 @dataclass
 class FileReport:
-    """What became of the records of one file."""
+    """What became of the records of one file.
+
+    ``duplicates`` counts records that were already stored: by an earlier ingest, or as an
+    identical re-send earlier in the same file.
+    """
 
     path: str
     kind: str
@@ -124,7 +142,22 @@ def _now() -> datetime:
 
 
 def _reason_label(reason: str) -> str:
-    return reason.split(":")[0].split("(")[0].strip()[:60]
+    """The kind of a reason, without its values, to count rejects by.
+
+    Examples
+    --------
+    >>> _reason_label("initiator 'robot' is not one of customer, company; use one of them")
+    "initiator '…' is not one of customer, company"
+    >>> _reason_label("expected 9 fields (a, b), found 10; quote values")
+    'expected N fields'
+    """
+    label = re.sub(r"'[^']*'", "'…'", reason.split(";")[0])
+    label = re.sub(r"(?<![\w-])\d+(?![\w-])", "N", label)
+    return label.split(":")[0].split("(")[0].strip()[:80]
+
+
+#: Columns that say where a record came from, not what it says.
+_PROVENANCE = frozenset({"source", "source_file", "source_line", "seq", "ingested_at"})
 
 
 class _FileIngest:
@@ -177,16 +210,42 @@ class _FileIngest:
             return
         self.report.read += raw.num_rows
         columns = [c for c in raw.column_names if c != LINE_COLUMN]
-        resolved = self.options.mapping.resolve(columns, self.target.fields)
+        try:
+            resolved = self.options.mapping.resolve(columns, self.target.fields)
+        except ConfigError:
+            raise  # about the mapping, not this file
+        except InputError as exc:  # e.g. a mapped column this file lacks: name the file
+            where = f"{self.path}: {exc.where}" if exc.where else str(self.path)
+            raise InputError(exc.what, where, exc.fix) from exc
         table, rejects = self.target.canonical(raw, resolved, self.options.parse)
-        self._quarantine(raw, rejects.rows, rejects.fields, rejects.reasons)
+        sensitive = {
+            resolved.fields[name]: name for name in self.hasher.fields if name in resolved.fields
+        }
+        self._quarantine(raw, rejects.rows, rejects.fields, rejects.reasons, sensitive)
         table = self.hasher.apply(table)
         table = self._fill_ids(table)
-        table = self._drop_duplicates(table, raw)
+        table = self._drop_duplicates(table)
         if table.num_rows:
             self._append(table)
         if self.progress:
             self.progress(raw.num_rows)
+
+    def _content_columns(self, table: pa.Table) -> list[str]:
+        key = self.target.key
+        return [
+            c
+            for c in self.target.schema.names
+            if c in table.column_names and c != key and c not in _PROVENANCE
+        ]
+
+    def _content(self, table: pa.Table, columns: list[str]) -> pa.Array:
+        """One string per row that holds everything the record says (but its id)."""
+        if table.num_rows == 0 or not columns:
+            return pa.array([""] * table.num_rows, pa.string())
+        parts = [pc.cast(table.column(c), pa.string()) for c in columns]
+        return pc.binary_join_element_wise(
+            *parts, "\x1f", null_handling="replace", null_replacement="\x00"
+        ).combine_chunks()
 
     def _fill_ids(self, table: pa.Table) -> pa.Table:
         key = self.target.key
@@ -194,11 +253,7 @@ class _FileIngest:
         missing = pc.is_null(ids)
         if not pc.any(missing).as_py():
             return table
-        content = [c for c in self.target.fields if c in table.column_names and c != key]
-        parts = [pc.cast(table.column(c), pa.string()) for c in content]
-        joined = pc.binary_join_element_wise(
-            *parts, "\x1f", null_handling="replace", null_replacement=""
-        )
+        joined = self._content(table, self._content_columns(table))
         rows = np.flatnonzero(missing.to_numpy(zero_copy_only=False))
         keys = pc.take(joined, pa.array(rows)).to_pylist()
         made = content_ids(keys, self.seen_hashes)
@@ -207,25 +262,39 @@ class _FileIngest:
             filled[row] = value
         return table.set_column(table.column_names.index(key), key, pa.array(filled, pa.string()))
 
-    def _drop_duplicates(self, table: pa.Table, raw: pa.Table) -> pa.Table:
+    def _drop_duplicates(self, table: pa.Table) -> pa.Table:
+        """``table`` without the records already stored; conflicting ids go to quarantine."""
         key = self.target.key
         ids = table.column(key).to_pylist()
         lines = table.column("source_line").to_pylist()
-        first_at: dict[str, int] = {}
+        columns = self._content_columns(table)
+        content = self._content(table, columns)
         keep = np.ones(table.num_rows, dtype=bool)
-        dup_rows, dup_reasons = [], []
+        conflicts: list[int] = []
+        reasons: list[str] = []
+
+        def seen_before(row: int, first_line: int, first_content: str) -> None:
+            keep[row] = False
+            if content[row].as_py() == first_content:  # the same record sent again
+                self.report.duplicates += 1
+                return
+            conflicts.append(row)
+            reasons.append(
+                f"{key} '{ids[row]}' is already used at line {first_line} by a different "
+                f"record; give each record its own {key}, or remove the wrong one"
+            )
+
+        first: dict[str, int] = {}
         for row, value in enumerate(ids):
-            if value in first_at:
-                keep[row] = False
-                dup_rows.append(row)
-                dup_reasons.append(f"duplicate {key} '{value}' (first at line {first_at[value]})")
+            if value in first:
+                seen_before(row, lines[first[value]], content[first[value]].as_py())
             else:
-                first_at[value] = lines[row]
+                first[value] = row
         stored = self.backend.lookup(
             self.target.table,
             key,
-            pa.array(list(first_at), pa.string()),
-            [key, "source_file", "source_line", "ingested_at"],
+            pa.array(list(first), pa.string()),
+            [key, "source_line", "ingested_at"],
         )
         same_run: dict[str, int] = {}
         earlier: set[str] = set()
@@ -235,22 +304,28 @@ class _FileIngest:
             stored.column("ingested_at").to_pylist(),
             strict=True,
         ):
-            if ingested == self.run_ts:
+            if ingested == self.run_ts:  # stored from an earlier batch of this file
                 same_run[value] = line
             else:
                 earlier.add(value)
-        for row, value in enumerate(ids):
-            if not keep[row]:
-                continue
-            if value in same_run:
-                keep[row] = False
-                dup_rows.append(row)
-                dup_reasons.append(f"duplicate {key} '{value}' (first at line {same_run[value]})")
-            elif value in earlier:
-                keep[row] = False
-                self.report.duplicates += 1
-        if dup_rows:
-            self._quarantine_canonical(table, dup_rows, dup_reasons)
+        if same_run:  # rare: an id repeated across batches of one file; compare contents
+            again = self.backend.lookup(
+                self.target.table, key, pa.array(list(same_run), pa.string()), [key, *columns]
+            )
+            stored_content = dict(
+                zip(
+                    again.column(key).to_pylist(),
+                    self._content(again, columns).to_pylist(),
+                    strict=True,
+                )
+            )
+            for value, line in same_run.items():
+                seen_before(first[value], line, stored_content[value])
+        for value in earlier:
+            keep[first[value]] = False
+            self.report.duplicates += 1
+        if conflicts:
+            self._quarantine_canonical(table, conflicts, reasons)
         return table.filter(pa.array(keep))
 
     def _append(self, table: pa.Table) -> None:
@@ -270,16 +345,29 @@ class _FileIngest:
     # -- quarantine ---------------------------------------------------------------------------
 
     def _quarantine(
-        self, raw: pa.Table, rows: list[int], fields: list[str | None], reasons: list[str]
+        self,
+        raw: pa.Table,
+        rows: list[int],
+        fields: Sequence[str | None],
+        reasons: Sequence[str],
+        sensitive: dict[str, str],
     ) -> None:
+        """Quarantine source rows; ``sensitive`` maps source columns to hashed identifiers."""
         if not rows:
             return
         picked = raw.take(pa.array(rows, pa.int64())).to_pylist()
         lines = [record.pop(LINE_COLUMN) for record in picked]
+        for record in picked:
+            for column, name in sensitive.items():
+                value = record.get(column)
+                if value is not None and str(value).strip():
+                    record[column] = self.hasher.hash_value(name, str(value))
         raws = [json.dumps(record, ensure_ascii=False, default=str) for record in picked]
         self._write_quarantine(lines, fields, reasons, raws)
 
-    def _quarantine_canonical(self, table: pa.Table, rows: list[int], reasons: list[str]) -> None:
+    def _quarantine_canonical(
+        self, table: pa.Table, rows: list[int], reasons: Sequence[str]
+    ) -> None:
         picked = table.take(pa.array(rows, pa.int64())).to_pylist()
         lines = [record["source_line"] for record in picked]
         raws = [json.dumps(record, ensure_ascii=False, default=str) for record in picked]
@@ -289,20 +377,21 @@ class _FileIngest:
         if not rejects:
             return
         self.report.read += len(rejects)
+        withhold = bool(self.hasher.fields)  # the raw text may hold identifiers to hash
         self._write_quarantine(
             [r.line for r in rejects],
             [r.field for r in rejects],
             [r.reason for r in rejects],
-            [r.raw for r in rejects],
+            [None if withhold else r.raw for r in rejects],
         )
         rejects.clear()
 
     def _write_quarantine(
         self,
-        lines: list[int | None],
-        fields: list[str | None],
-        reasons: list[str],
-        raws: list[str | None],
+        lines: Sequence[int | None],
+        fields: Sequence[str | None],
+        reasons: Sequence[str],
+        raws: Sequence[str | None],
     ) -> None:
         n = len(reasons)
         self.report.rejected += n
@@ -337,8 +426,11 @@ def ingest_files(
         When a file does not exist, has an unknown format, or cannot be read at all.
     """
     report = IngestReport()
-    for path in paths:
+    checked: list[tuple[Path, Reader]] = []
+    for path in paths:  # every path is checked before anything is written
         if not path.exists():
             raise InputError("no such file", str(path), "check the path")
-        report.files.append(_FileIngest(backend, path, options, hasher, progress).run(reader_for(path)))
+        checked.append((path, reader_for(path)))
+    for path, reader in checked:
+        report.files.append(_FileIngest(backend, path, options, hasher, progress).run(reader))
     return report

@@ -16,9 +16,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from journeylens.errors import ConfigError
 from journeylens.ingest.base import LINE_COLUMN
 from journeylens.ingest.mapping import CASE_PREFIX, ResolvedMapping
-from journeylens.ingest.timestamps import to_utc
+from journeylens.ingest.timestamps import check_date_format, check_timezone, parse_utc
 from journeylens.store.schema import (
     DEFAULT_SCALES,
     FEEDBACK_KINDS,
@@ -44,6 +45,14 @@ class ParseOptions:
     date_format: str | None = None
     timezone: str = "UTC"
     decimal: str = "."
+
+    def __post_init__(self) -> None:
+        check_timezone(self.timezone)
+        check_date_format(self.date_format)
+        if len(self.decimal) != 1 or self.decimal.isdigit() or self.decimal in "+-":
+            raise ConfigError(
+                f"'{self.decimal}' is not a decimal separator", "--decimal", "use . or ,"
+            )
 
 
 @dataclass
@@ -134,31 +143,52 @@ def _text(batch: pa.Table, source: str | None) -> pa.Array:
 
 
 def _values(array: pa.Array) -> Callable[[int], str]:
-    values = array.to_pylist()
-    return lambda row: repr(values[row])
+    """Shows the value of one row in a reason (read only for rejected rows)."""
+    return lambda row: repr(array[row].as_py())
 
 
 def _json_objects(batch: pa.Table, columns: list[str], strip_prefix: str = "") -> pa.Array:
-    """One JSON object per row from ``columns`` (nulls left out); null when all are null."""
+    """One JSON object per row from ``columns`` (nulls left out); null when all are null.
+
+    Values keep their JSON type where they have one (numbers stay numbers, also next to nulls);
+    dates and times become ISO text. Keys are sorted, so the same record exported with its
+    columns in another order has the same attributes (and the same content id).
+
+    Examples
+    --------
+    >>> batch = pa.table({"n": pa.array([1, None]), "case:x": ["a", None]})
+    >>> _json_objects(batch, ["n", "case:x"], "case:").to_pylist()
+    ['{"n": 1, "x": "a"}', None]
+    """
     if not columns:
         return pa.nulls(batch.num_rows, pa.string())
-    frame = batch.select(columns).to_pandas()
-    frame.columns = [c[len(strip_prefix):] if c.startswith(strip_prefix) else c for c in columns]
+    names = [c[len(strip_prefix) :] if c.startswith(strip_prefix) else c for c in columns]
+    values = [batch.column(c).to_pylist() for c in columns]
     objects: list[str | None] = []
-    for record in frame.to_dict(orient="records"):
-        kept = {k: _plain(v) for k, v in record.items() if not _is_missing(v)}
-        objects.append(json.dumps(kept, ensure_ascii=False, default=str) if kept else None)
+    for row in zip(*values, strict=True):
+        kept = {k: _plain(v) for k, v in zip(names, row, strict=True) if not _is_missing(v)}
+        text = json.dumps(kept, ensure_ascii=False, sort_keys=True, default=_json_text)
+        objects.append(text if kept else None)
     return pa.array(objects, pa.string())
 
 
 def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT
+    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 def _plain(value: object) -> object:
-    if isinstance(value, np.generic):
-        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return str(value)  # JSON has no infinity
     return value
+
+
+def _json_text(value: object) -> str:
+    isoformat = getattr(value, "isoformat", None)
+    if callable(isoformat):
+        return str(isoformat())
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
 
 
 def _merge_attributes(given: pa.Array, extra: pa.Array) -> pa.Array:
@@ -176,13 +206,11 @@ def _merge_attributes(given: pa.Array, extra: pa.Array) -> pa.Array:
             base = json.loads(a)
         except json.JSONDecodeError:
             base = {"attributes": a}
-        merged.append(json.dumps({**base, **json.loads(b)}, ensure_ascii=False))
+        merged.append(json.dumps({**base, **json.loads(b)}, ensure_ascii=False, sort_keys=True))
     return pa.array(merged, pa.string())
 
 
-def _check_json_objects(
-    array: pa.Array, ok: np.ndarray, rejects: Rejects, fld: str
-) -> None:
+def _check_json_objects(array: pa.Array, ok: np.ndarray, rejects: Rejects, fld: str) -> None:
     bad = np.zeros(len(array), dtype=bool)
     for row, value in enumerate(array.to_pylist()):
         if value is None or not ok[row]:
@@ -191,7 +219,9 @@ def _check_json_objects(
             bad[row] = not isinstance(json.loads(value), dict)
         except json.JSONDecodeError:
             bad[row] = True
-    rejects.add(bad, ok, fld, lambda row: f"'{fld}' must be a JSON object")
+    rejects.add(
+        bad, ok, fld, lambda row: f'\'{fld}\' must be a JSON object, e.g. {{"plan": "basic"}}'
+    )
 
 
 def _timestamps(
@@ -211,19 +241,39 @@ def _timestamps(
         )
         return pa.nulls(batch.num_rows, pa.timestamp("us"))
     raw = batch.column(source)
-    values, failed = to_utc(raw, options.date_format, options.timezone)
+    parsed = parse_utc(raw, options.date_format, options.timezone)
     missing = ~pc.is_valid(raw.combine_chunks()).to_numpy(zero_copy_only=False)
-    rejects.add(missing, ok, "ts", lambda row: "missing timestamp")
-    shown = _values(raw.combine_chunks())
-    hint = f"format {options.date_format!r}" if options.date_format else "ISO 8601"
     rejects.add(
-        failed,
+        missing,
         ok,
         "ts",
-        lambda row: f"cannot read {shown(row)} as a timestamp ({hint}, zone "
-        f"{options.timezone}); set --date-format or --timezone",
+        lambda row: (
+            f"missing timestamp in column '{source}'; fill it in, or map another "
+            "column with --map ts=<column>"
+        ),
     )
-    return values
+    shown = _values(raw.combine_chunks())
+    zone = options.timezone
+    rejects.add(
+        parsed.unclear,
+        ok,
+        "ts",
+        lambda row: (
+            f"local time {shown(row)} does not exist or is ambiguous in {zone} "
+            "(daylight saving change); give the time with its UTC offset, e.g. +01:00"
+        ),
+    )
+    hint = f"format {options.date_format!r}" if options.date_format else "ISO 8601"
+    rejects.add(
+        parsed.failed,
+        ok,
+        "ts",
+        lambda row: (
+            f"cannot read {shown(row)} as a timestamp ({hint}, zone "
+            f"{zone}); set --date-format (e.g. '%d/%m/%Y %H:%M') or --timezone"
+        ),
+    )
+    return parsed.values
 
 
 def _common(
@@ -252,7 +302,9 @@ def _require_identifier(
     )
 
 
-def _attributes(batch: pa.Table, resolved: ResolvedMapping, ok: np.ndarray, rejects: Rejects) -> pa.Array:
+def _attributes(
+    batch: pa.Table, resolved: ResolvedMapping, ok: np.ndarray, rejects: Rejects
+) -> pa.Array:
     given = _field(batch, resolved, "attributes")
     if resolved.fields.get("attributes"):
         _check_json_objects(given, ok, rejects, "attributes")
@@ -272,7 +324,13 @@ def canonical_events(
     fields = resolved.fields
     columns["event_id"] = _field(batch, resolved, "event_id")
     activity = _field(batch, resolved, "activity")
-    hint = "" if fields.get("activity") or "activity" in resolved.rules else "; map a column with --map activity=<column>"
+    source = fields.get("activity")
+    hint = (
+        f" in column '{source}'; fill it in, or give a constant in a mapping file "
+        "(activity: {value: <name>})"
+        if source or "activity" in resolved.rules
+        else "; map a column with --map activity=<column>"
+    )
     rejects.add(
         ~pc.is_valid(activity).to_numpy(zero_copy_only=False),
         ok,
@@ -288,7 +346,10 @@ def canonical_events(
         pc.fill_null(bad, False).to_numpy(zero_copy_only=False),
         ok,
         "initiator",
-        lambda row: f"initiator {shown(row)} is not one of {', '.join(INITIATORS)}",
+        lambda row: (
+            f"initiator {shown(row)} is not one of {', '.join(INITIATORS)}; "
+            "use one of them, or leave it empty when unknown"
+        ),
     )
     columns["initiator"] = initiator
     for name in ("topic", "outcome", "journey_key", "resource", "lifecycle"):
@@ -311,16 +372,19 @@ def canonical_feedback(
     columns["feedback_id"] = _field(batch, resolved, "feedback_id")
     kind = pc.utf8_lower(_field(batch, resolved, "kind"))
     text = _field(batch, resolved, "text")
+    score_text = _field(batch, resolved, "score")
     # Without a kind, a record with only text is a verbatim; a score needs its kind.
-    kind = pc.if_else(
-        pc.and_(pc.is_null(kind), pc.is_valid(text)), pa.scalar("text"), kind
-    ) if fields.get("kind") is None else kind
+    only_text = pc.and_(pc.is_valid(text), pc.is_null(score_text))
+    kind = pc.if_else(pc.and_(pc.is_null(kind), only_text), pa.scalar("text"), kind)
     shown_kind = _values(kind)
     rejects.add(
         ~pc.is_valid(kind).to_numpy(zero_copy_only=False),
         ok,
         "kind",
-        lambda row: f"missing kind: one of {', '.join(FEEDBACK_KINDS)}",
+        lambda row: (
+            f"missing kind: give one of {', '.join(FEEDBACK_KINDS)} "
+            "(map a column with --map kind=<column>)"
+        ),
     )
     rejects.add(
         ~pc.fill_null(pc.is_in(kind, pa.array(FEEDBACK_KINDS)), True).to_numpy(
@@ -328,10 +392,11 @@ def canonical_feedback(
         ),
         ok,
         "kind",
-        lambda row: f"kind {shown_kind(row)} is not one of {', '.join(FEEDBACK_KINDS)}",
+        lambda row: (
+            f"kind {shown_kind(row)} is not one of {', '.join(FEEDBACK_KINDS)}; use one of them"
+        ),
     )
     columns["kind"] = kind
-    score_text = _field(batch, resolved, "score")
     if options.decimal != ".":
         score_text = pc.replace_substring(score_text, options.decimal, ".")
     score = pd.to_numeric(score_text.to_pandas(), errors="coerce").to_numpy(dtype=float)
@@ -341,12 +406,14 @@ def canonical_feedback(
         present & np.isnan(score),
         ok,
         "score",
-        lambda row: f"score {shown_score(row)} is not a number (decimal separator "
-        f"{options.decimal!r}; set --decimal)",
+        lambda row: (
+            f"score {shown_score(row)} is not a number (decimal separator "
+            f"{options.decimal!r}; set --decimal)"
+        ),
     )
     kinds = kind.to_pylist()
-    scale_min = _numbers(batch, fields.get("scale_min"), options)
-    scale_max = _numbers(batch, fields.get("scale_max"), options)
+    scale_min = _numbers(batch, fields.get("scale_min"), options, ok, rejects, "scale_min")
+    scale_max = _numbers(batch, fields.get("scale_max"), options, ok, rejects, "scale_max")
     for row, k in enumerate(kinds):
         default = DEFAULT_SCALES.get(k or "", (np.nan, np.nan))
         if np.isnan(scale_min[row]):
@@ -358,21 +425,42 @@ def canonical_feedback(
         outside,
         ok,
         "score",
-        lambda row: f"score {score[row]:g} is outside the scale "
-        f"{scale_min[row]:g}..{scale_max[row]:g} of {kinds[row]}",
+        lambda row: (
+            f"score {score[row]:g} is outside the scale "
+            f"{scale_min[row]:g}..{scale_max[row]:g} of {kinds[row]}; give scale_min and "
+            "scale_max columns when the survey used another scale"
+        ),
     )
-    needs_score = np.array([k not in (None, "text") for k in kinds]) & ~present
-    rejects.add(needs_score, ok, "score", lambda row: f"a {kinds[row]} answer needs a score")
-    empty_text = (np.array([k == "text" for k in kinds])) & ~pc.is_valid(text).to_numpy(
-        zero_copy_only=False
+    is_text = np.array([k == "text" for k in kinds], dtype=bool)
+    rejects.add(
+        is_text & present,
+        ok,
+        "score",
+        lambda row: (
+            f"a text record has no score (got {shown_score(row)}); give the kind of the score "
+            "(nps, csat, ces or rating)"
+        ),
     )
-    rejects.add(empty_text, ok, "text", lambda row: "a text record needs text")
+    needs_score = np.array([k not in (None, "text") for k in kinds], dtype=bool) & ~present
+    rejects.add(
+        needs_score,
+        ok,
+        "score",
+        lambda row: f"a {kinds[row]} answer needs a score; fill it in, or use kind text",
+    )
+    empty_text = is_text & ~pc.is_valid(text).to_numpy(zero_copy_only=False)
+    rejects.add(
+        empty_text, ok, "text", lambda row: "a text record needs text; fill it in or drop the row"
+    )
     columns["score"] = pa.array(score, pa.float64(), mask=~present)
     columns["scale_min"] = pa.array(scale_min, pa.float64(), mask=np.isnan(scale_min))
     columns["scale_max"] = pa.array(scale_max, pa.float64(), mask=np.isnan(scale_max))
     columns["text"] = text
     columns["question"] = _field(batch, resolved, "question")
-    columns["channel"] = pc.utf8_lower(_field(batch, resolved, "channel"))
+    channel = _field(batch, resolved, "channel")  # named as for events; null stays null
+    columns["channel"] = pc.if_else(
+        pc.is_valid(channel), normalise_channels(channel), pa.scalar(None, pa.string())
+    )
     columns["event_id"] = _field(batch, resolved, "event_id")
     columns["journey_key"] = _field(batch, resolved, "journey_key")
     _require_identifier(columns, ("event_id", "journey_key"), ok, rejects)
@@ -382,8 +470,28 @@ def canonical_feedback(
     return table, rejects
 
 
-def _numbers(batch: pa.Table, source: str | None, options: ParseOptions) -> np.ndarray:
+def _numbers(
+    batch: pa.Table,
+    source: str | None,
+    options: ParseOptions,
+    ok: np.ndarray,
+    rejects: Rejects,
+    fld: str,
+) -> np.ndarray:
+    """Numbers of column ``source`` (NaN where empty); rows with text that is no number fail."""
     text = _text(batch, source)
     if options.decimal != ".":
         text = pc.replace_substring(text, options.decimal, ".")
-    return np.asarray(pd.to_numeric(text.to_pandas(), errors="coerce"), dtype=float).copy()
+    numbers = np.asarray(pd.to_numeric(text.to_pandas(), errors="coerce"), dtype=float).copy()
+    present = pc.is_valid(text).to_numpy(zero_copy_only=False)
+    shown = _values(_text(batch, source))
+    rejects.add(
+        present & np.isnan(numbers),
+        ok,
+        fld,
+        lambda row: (
+            f"{fld} {shown(row)} is not a number (decimal separator {options.decimal!r}; "
+            "set --decimal, or leave it empty for the default scale)"
+        ),
+    )
+    return numbers

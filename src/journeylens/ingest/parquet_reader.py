@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -94,6 +95,8 @@ class ParquetReader:
         dataset = ds.dataset(files, schema=common_schema(schemas), format="parquet")
         offset = 0
         batches = dataset.to_batches(batch_size=options.batch_rows)
+        pending: list[pa.RecordBatch] = []
+        pending_rows = 0
         while True:
             try:
                 batch = next(batches)
@@ -107,7 +110,17 @@ class ParquetReader:
                 ) from exc
             if batch.num_rows == 0:
                 continue
-            table = pa.Table.from_batches([batch])
-            lines = pa.array(range(offset + 1, offset + 1 + table.num_rows), pa.int64())
-            offset += table.num_rows
-            yield table.append_column(LINE_COLUMN, lines)
+            pending.append(batch)
+            pending_rows += batch.num_rows
+            if pending_rows >= options.batch_rows:  # small row groups: gather, then yield
+                yield self._numbered(pending, offset)
+                offset += pending_rows
+                pending, pending_rows = [], 0
+        if pending:
+            yield self._numbered(pending, offset)
+
+    @staticmethod
+    def _numbered(batches: list[pa.RecordBatch], offset: int) -> pa.Table:
+        table = pa.Table.from_batches(batches)
+        lines = pa.array(np.arange(offset + 1, offset + 1 + table.num_rows), pa.int64())
+        return table.append_column(LINE_COLUMN, lines)

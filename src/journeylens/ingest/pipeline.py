@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import ibis
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -183,6 +184,11 @@ class _FileIngest:
         self.seen_hashes: dict[str, int] = {}
         self.reasons: Counter[str] = Counter()
         self.next_seq = self._next_seq()
+        self.staging = f"_staging_{self.target.table}"
+        self.pending: list[pa.Table] = []
+        self.pending_rows = 0
+        self.quarantined: list[pa.Table] = []
+        self.backend.drop(self.staging)
 
     def _next_seq(self) -> int:
         if not self.backend.has_table(self.target.table):
@@ -197,10 +203,16 @@ class _FileIngest:
             encoding=self.options.encoding,
             batch_rows=self.options.batch_rows,
         )
-        for raw in reader.read(self.path, read_options):
-            self._batch(raw)
+        try:
+            for raw in reader.read(self.path, read_options):
+                self._batch(raw)
+                self._flush_raw_rejects(read_options.rejects)
             self._flush_raw_rejects(read_options.rejects)
-        self._flush_raw_rejects(read_options.rejects)
+            self._stage_pending()
+            self._settle()
+            self._flush_quarantine()
+        finally:
+            self.backend.drop(self.staging)
         self.report.reasons = dict(self.reasons.most_common())
         self.report.seconds = round(time.perf_counter() - started, 3)
         return self.report
@@ -224,9 +236,8 @@ class _FileIngest:
         self._quarantine(raw, rejects.rows, rejects.fields, rejects.reasons, sensitive)
         table = self.hasher.apply(table)
         table = self._fill_ids(table)
-        table = self._drop_duplicates(table)
         if table.num_rows:
-            self._append(table)
+            self._stage(table)
         if self.progress:
             self.progress(raw.num_rows)
 
@@ -262,85 +273,90 @@ class _FileIngest:
             filled[row] = value
         return table.set_column(table.column_names.index(key), key, pa.array(filled, pa.string()))
 
-    def _drop_duplicates(self, table: pa.Table) -> pa.Table:
-        """``table`` without the records already stored; conflicting ids go to quarantine."""
-        key = self.target.key
-        ids = table.column(key).to_pylist()
-        lines = table.column("source_line").to_pylist()
-        columns = self._content_columns(table)
-        content = self._content(table, columns)
-        keep = np.ones(table.num_rows, dtype=bool)
-        conflicts: list[int] = []
-        reasons: list[str] = []
-
-        def seen_before(row: int, first_line: int, first_content: str) -> None:
-            keep[row] = False
-            if content[row].as_py() == first_content:  # the same record sent again
-                self.report.duplicates += 1
-                return
-            conflicts.append(row)
-            reasons.append(
-                f"{key} '{ids[row]}' is already used at line {first_line} by a different "
-                f"record; give each record its own {key}, or remove the wrong one"
-            )
-
-        first: dict[str, int] = {}
-        for row, value in enumerate(ids):
-            if value in first:
-                seen_before(row, lines[first[value]], content[first[value]].as_py())
-            else:
-                first[value] = row
-        stored = self.backend.lookup(
-            self.target.table,
-            key,
-            pa.array(list(first), pa.string()),
-            [key, "source_line", "ingested_at"],
-        )
-        same_run: dict[str, int] = {}
-        earlier: set[str] = set()
-        for value, line, ingested in zip(
-            stored.column(key).to_pylist(),
-            stored.column("source_line").to_pylist(),
-            stored.column("ingested_at").to_pylist(),
-            strict=True,
-        ):
-            if ingested == self.run_ts:  # stored from an earlier batch of this file
-                same_run[value] = line
-            else:
-                earlier.add(value)
-        if same_run:  # rare: an id repeated across batches of one file; compare contents
-            again = self.backend.lookup(
-                self.target.table, key, pa.array(list(same_run), pa.string()), [key, *columns]
-            )
-            stored_content = dict(
-                zip(
-                    again.column(key).to_pylist(),
-                    self._content(again, columns).to_pylist(),
-                    strict=True,
-                )
-            )
-            for value, line in same_run.items():
-                seen_before(first[value], line, stored_content[value])
-        for value in earlier:
-            keep[first[value]] = False
-            self.report.duplicates += 1
-        if conflicts:
-            self._quarantine_canonical(table, conflicts, reasons)
-        return table.filter(pa.array(keep))
-
-    def _append(self, table: pa.Table) -> None:
+    def _stage(self, table: pa.Table) -> None:
+        """Add provenance and sequence numbers; collect rows for the staging table."""
         n = table.num_rows
         seq = pa.array(np.arange(self.next_seq, self.next_seq + n, dtype=np.int64))
         self.next_seq += n
         table = (
-            table.append_column("source", pa.array([self.source] * n, pa.string()))
-            .append_column("source_file", pa.array([str(self.path)] * n, pa.string()))
+            table.append_column("source", _repeat(self.source, n, pa.string()))
+            .append_column("source_file", _repeat(str(self.path), n, pa.string()))
             .append_column("seq", seq)
-            .append_column("ingested_at", pa.array([self.run_ts] * n, pa.timestamp("us")))
+            .append_column("ingested_at", _repeat(self.run_ts, n, pa.timestamp("us")))
         )
-        table = table.select(self.target.schema.names).cast(self.target.schema)
-        self.backend.append(self.target.table, table)
-        self.report.accepted += n
+        self.pending.append(table.select(self.target.schema.names).cast(self.target.schema))
+        self.pending_rows += n
+        if self.pending_rows >= self.options.batch_rows:
+            self._stage_pending()
+
+    def _stage_pending(self) -> None:
+        """Write collected rows to the staging table in one large batch."""
+        if not self.pending:
+            return
+        batch = pa.concat_tables(self.pending)
+        self.pending, self.pending_rows = [], 0
+        self.backend.append(self.staging, batch, temporary=True)
+
+    def _settle(self) -> None:
+        """Move the staged rows into the target table, in the engine, once per file.
+
+        Repeated ids within the file are resolved first (an identical re-send is a duplicate, a
+        different record under a used id is rejected, naming the first line); then rows whose
+        id is already stored count as duplicates and the rest are appended.
+        """
+        if not self.backend.has_table(self.staging):
+            return
+        key = self.target.key
+        staged = self.backend.table(self.staging)
+        counts = staged.group_by(key).aggregate(_n=staged.count())
+        repeated = counts.filter(counts._n > 1).select(key)
+        repeats = self.backend.to_arrow(staged.semi_join(repeated, key).order_by("seq"))
+        if repeats.num_rows:
+            dropped = self._resolve_repeats(repeats)
+            staged = staged.anti_join(ibis.memtable(pa.table({"seq": dropped})), "seq")
+        if self.backend.has_table(self.target.table):
+            stored = self.backend.table(self.target.table).select(key)
+            known = int(self.backend.scalar(staged.semi_join(stored, key).count()))
+            fresh = staged.anti_join(stored, key)
+        else:
+            known, fresh = 0, staged
+        total = int(self.backend.scalar(staged.count()))
+        if total > known:
+            self.backend.append(self.target.table, fresh.select(*self.target.schema.names))
+        self.report.duplicates += known
+        self.report.accepted += total - known
+
+    def _resolve_repeats(self, repeats: pa.Table) -> pa.Array:
+        """Decide each repeated id: re-send (duplicate) or conflict (quarantine).
+
+        Returns the ``seq`` of every row that must not be stored.
+        """
+        key = self.target.key
+        content = self._content(repeats, self._content_columns(repeats)).to_pylist()
+        ids = repeats.column(key).to_pylist()
+        lines = repeats.column("source_line").to_pylist()
+        seqs = repeats.column("seq").to_pylist()
+        first: dict[str, int] = {}
+        dropped: list[int] = []
+        conflicts: list[int] = []
+        reasons: list[str] = []
+        for row, value in enumerate(ids):
+            if value not in first:
+                first[value] = row
+                continue
+            dropped.append(seqs[row])
+            original = first[value]
+            if content[row] == content[original]:  # the same record sent again
+                self.report.duplicates += 1
+                continue
+            conflicts.append(row)
+            reasons.append(
+                f"{key} '{value}' is already used at line {lines[original]} by a different "
+                f"record; give each record its own {key}, or remove the wrong one"
+            )
+        if conflicts:
+            self._quarantine_canonical(repeats, conflicts, reasons)
+        return pa.array(dropped, pa.int64())
 
     # -- quarantine ---------------------------------------------------------------------------
 
@@ -408,7 +424,18 @@ class _FileIngest:
             },
             schema=QUARANTINE,
         )
-        self.backend.append("quarantine", table)
+        self.quarantined.append(table)
+
+    def _flush_quarantine(self) -> None:
+        """Write the file's rejected rows in one batch."""
+        if self.quarantined:
+            self.backend.append("quarantine", pa.concat_tables(self.quarantined))
+            self.quarantined = []
+
+
+def _repeat(value: object, n: int, kind: pa.DataType) -> pa.Array:
+    """``value`` ``n`` times, without a Python list of n items."""
+    return pa.nulls(n, kind).fill_null(pa.scalar(value, kind)) if n else pa.array([], kind)
 
 
 def ingest_files(

@@ -51,8 +51,14 @@ class Backend(ABC):
         """The Ibis table ``name``."""
 
     @abstractmethod
-    def _write(self, name: str, obj: ir.Table | pa.Table, *, overwrite: bool) -> None:
-        """Write ``obj`` as table ``name``, replacing it or appending to it."""
+    def _write(
+        self, name: str, obj: ir.Table | pa.Table, *, overwrite: bool, temporary: bool = False
+    ) -> None:
+        """Write ``obj`` as table ``name``, replacing it or appending to it.
+
+        A ``temporary`` table is scratch space for one process (e.g. staging an ingest): the
+        engine may keep it out of the durable store.
+        """
 
     @abstractmethod
     def drop(self, name: str) -> None:
@@ -74,9 +80,9 @@ class Backend(ABC):
         return self.table(name)
 
     @final
-    def append(self, name: str, obj: ir.Table | pa.Table) -> None:
+    def append(self, name: str, obj: ir.Table | pa.Table, *, temporary: bool = False) -> None:
         """Append rows to table ``name``, creating it when it does not exist."""
-        self._write(name, obj, overwrite=not self.has_table(name))
+        self._write(name, obj, overwrite=not self.has_table(name), temporary=temporary)
 
     @final
     def lookup(self, name: str, key: str, keys: pa.Array, columns: list[str]) -> pa.Table:

@@ -76,13 +76,16 @@ class DuckDBBackend(Backend):
     def table(self, name: str) -> ir.Table:
         return self._con.table(name)
 
-    def _write(self, name: str, obj: ir.Table | pa.Table, *, overwrite: bool) -> None:
+    def _write(
+        self, name: str, obj: ir.Table | pa.Table, *, overwrite: bool, temporary: bool = False
+    ) -> None:
+        kind = "TEMP TABLE" if temporary else "TABLE"
         if isinstance(obj, pa.Table):
             self._raw.register("__journeylens_batch", obj)
             try:
                 if overwrite:
                     self._raw.execute(
-                        f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM __journeylens_batch'
+                        f'CREATE OR REPLACE {kind} "{name}" AS SELECT * FROM __journeylens_batch'
                     )
                 else:
                     self._raw.execute(
@@ -91,7 +94,7 @@ class DuckDBBackend(Backend):
             finally:
                 self._raw.unregister("__journeylens_batch")
         elif overwrite:
-            self._con.create_table(name, obj, overwrite=True)
+            self._con.create_table(name, obj, overwrite=True, temp=temporary)
         else:
             self._con.insert(name, obj)
 

@@ -91,7 +91,9 @@ class SparkBackend(Backend):
             )
         return self._views[name]
 
-    def _write(self, name: str, obj: ir.Table | pa.Table, *, overwrite: bool) -> None:
+    def _write(
+        self, name: str, obj: ir.Table | pa.Table, *, overwrite: bool, temporary: bool = False
+    ) -> None:
         path = self._path(name)
         if isinstance(obj, pa.Table):
             if overwrite and path.exists():

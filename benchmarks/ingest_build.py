@@ -37,8 +37,10 @@ def generate(events: int) -> Path:
         started = time.perf_counter()
         world = generate_world(out, events=events, seed=11)
         marker.write_text(json.dumps({"events": world.events}))
-        print(f"generated {world.events:,} events in {time.perf_counter() - started:.1f} s",
-              file=sys.stderr)
+        print(
+            f"generated {world.events:,} events in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
     return out
 
 

@@ -41,10 +41,28 @@ def test_tour_from_init_to_customer(tmp_path: Path) -> None:
     source = tmp_path / "contacts.csv"
     source.write_text(CSV, encoding="utf-8")
     report = run_json(
-        "ingest", str(source), "-w", str(ws),
-        "--map", "customer_id=CustomerID", "--map", "email=E-mail", "--map", "cookie_id=Cookie",
-        "--map", "ts=ContactDate", "--map", "channel=Channel", "--map", "activity=Reason",
-        "--map", "initiator=Who", "--date-format", "%d/%m/%Y %H:%M", "--timezone", "Europe/Amsterdam",
+        "ingest",
+        str(source),
+        "-w",
+        str(ws),
+        "--map",
+        "customer_id=CustomerID",
+        "--map",
+        "email=E-mail",
+        "--map",
+        "cookie_id=Cookie",
+        "--map",
+        "ts=ContactDate",
+        "--map",
+        "channel=Channel",
+        "--map",
+        "activity=Reason",
+        "--map",
+        "initiator=Who",
+        "--date-format",
+        "%d/%m/%Y %H:%M",
+        "--timezone",
+        "Europe/Amsterdam",
     )
     assert (report["read"], report["accepted"], report["rejected"]) == (5, 4, 1)
 

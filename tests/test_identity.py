@@ -86,7 +86,10 @@ def test_stitching_matches_union_find_and_incremental_equals_full(
         full_ws.ingest(_write(root / "all.parquet", events))
         full_ws.build()
         full = _partition(full_ws)
-        keys = {r["customer_key"] for r in full_ws.backend.to_arrow(full_ws.backend.table("identity")).to_pylist()}
+        keys = {
+            r["customer_key"]
+            for r in full_ws.backend.to_arrow(full_ws.backend.table("identity")).to_pylist()
+        }
         full_ws.close()
     assert full == _reference_partition(events)
     assert incremental == full

@@ -91,7 +91,9 @@ def test_definition_journeys_cut_by_end_activity_and_measured(cut: Workspace) ->
 
 def test_gap_journeys_and_stitched_cookie(cut: Workspace) -> None:
     journeys = _by_key(cut)
-    gap = [j for j in journeys.values() if j["cut"] == "gap" and j["customer_key"] == "customer_id:C1"]
+    gap = [
+        j for j in journeys.values() if j["cut"] == "gap" and j["customer_key"] == "customer_id:C1"
+    ]
     assert sorted(j["steps"] for j in gap) == [1, 2]  # split by the 2-day gap
     assert all(j["journey_type"] == "other" for j in gap)
 

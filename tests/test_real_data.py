@@ -53,7 +53,9 @@ def test_receipt_csv_gives_1434_journeys_with_their_channel(tmp_path: Path) -> N
     ws.close()
 
 
-def test_airbnb_sessions_one_customer_per_visitor_with_cross_device_journeys(tmp_path: Path) -> None:
+def test_airbnb_sessions_one_customer_per_visitor_with_cross_device_journeys(
+    tmp_path: Path,
+) -> None:
     ws = _built(
         tmp_path,
         "airbnb_pathways/airbnb-session-data.txt",

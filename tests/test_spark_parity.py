@@ -18,8 +18,11 @@ pytestmark = pytest.mark.spark
 
 def _tables(ws: Workspace) -> dict[str, pd.DataFrame]:
     out = {}
-    for name, key in (("journeys", ["journey_key"]), ("journey_steps", ["journey_key", "step"]),
-                      ("identity", ["node"])):
+    for name, key in (
+        ("journeys", ["journey_key"]),
+        ("journey_steps", ["journey_key", "step"]),
+        ("identity", ["node"]),
+    ):
         frame = ws.backend.to_pandas(ws.backend.table(name))
         out[name] = frame.sort_values(key).reset_index(drop=True)[sorted(frame.columns)]
     return out
@@ -33,7 +36,10 @@ def _assert_same(duck: dict[str, pd.DataFrame], spark: dict[str, pd.DataFrame]) 
         for column in expected.columns:
             left, right = expected[column], got[column]
             if pd.api.types.is_datetime64_any_dtype(left):
-                left, right = left.astype("datetime64[us]"), pd.to_datetime(right).astype("datetime64[us]")
+                left, right = (
+                    left.astype("datetime64[us]"),
+                    pd.to_datetime(right).astype("datetime64[us]"),
+                )
             elif pd.api.types.is_numeric_dtype(left) or pd.api.types.is_bool_dtype(left):
                 left, right = left.astype("float64"), right.astype("float64")
             else:

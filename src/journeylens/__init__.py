@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from journeylens.workspace import Workspace, init
-    from journeylens.workspace import open_workspace as open  # noqa: A004
+    from journeylens.workspace import open_workspace as open
 
 __all__ = ["Workspace", "__version__", "init", "open"]
 

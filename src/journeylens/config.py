@@ -130,7 +130,9 @@ class HashingSettings(_Strict):
     def _known_fields(cls, value: list[str]) -> list[str]:
         unknown = sorted(set(value) - set(IDENTIFIER_FIELDS))
         if unknown:
-            raise ValueError(f"unknown identifier fields {unknown}; choose from {IDENTIFIER_FIELDS}")
+            raise ValueError(
+                f"unknown identifier fields {unknown}; choose from {IDENTIFIER_FIELDS}"
+            )
         return value
 
 

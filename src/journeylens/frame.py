@@ -32,14 +32,16 @@ class Frame:
 
     def to_pandas(self) -> pd.DataFrame:
         """The rows as a pandas DataFrame."""
-        return self.to_arrow().to_pandas()
+        frame: pd.DataFrame = self.to_arrow().to_pandas()
+        return frame
 
     #: The house convention: results offer ``to_frame()``.
     to_frame = to_pandas
 
     def to_pylist(self) -> list[dict[str, Any]]:
         """The rows as dictionaries."""
-        return self.to_arrow().to_pylist()
+        rows: list[dict[str, Any]] = self.to_arrow().to_pylist()
+        return rows
 
     def head(self, n: int = 10) -> Frame:
         """The first ``n`` rows."""

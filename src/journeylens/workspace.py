@@ -27,7 +27,13 @@ from typing import Any
 
 import ibis
 
-from journeylens.config import CONFIG_FILE, WorkspaceConfig, dump_config, load_config
+from journeylens.config import (
+    CONFIG_FILE,
+    WorkspaceConfig,
+    dump_config,
+    load_config,
+    parse_config,
+)
 from journeylens.errors import WorkspaceError
 from journeylens.frame import Frame
 from journeylens.identity import resolve
@@ -217,8 +223,9 @@ class Workspace:
         matches = resolve(self.backend, identifier)
         if not matches:
             raise WorkspaceError(
-                f"no customer with identifier '{identifier}'",
-                )
+                f"no customer with identifier '{identifier}'; identifiers are matched exactly "
+                "(after hashing, when hashing is on)"
+            )
         if len(matches) > 1:
             raise WorkspaceError(
                 f"'{identifier}' names {len(matches)} customers ({', '.join(matches[:5])}); "
@@ -281,7 +288,7 @@ def init(
     root.mkdir(parents=True, exist_ok=True)
     config_path = root / CONFIG_FILE
     if config is not None:
-        parsed = config if isinstance(config, WorkspaceConfig) else WorkspaceConfig.model_validate(config)
+        parsed = config if isinstance(config, WorkspaceConfig) else parse_config(config)
         config_path.write_text(dump_config(parsed), encoding="utf-8")
     elif not config_path.exists():
         config_path.write_text(dump_config(WorkspaceConfig(engine=engine)), encoding="utf-8")  # type: ignore[arg-type]

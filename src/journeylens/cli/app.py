@@ -63,18 +63,26 @@ def init(
     with user_errors():
         ws = init_workspace(path, engine=engine)
         ws.close()
-    console.print(f"workspace ready in [bold]{path}[/]; edit {path / 'journeylens.yaml'} to define journeys")
+    console.print(
+        f"workspace ready in [bold]{path}[/]; edit {path / 'journeylens.yaml'} to define journeys"
+    )
 
 
 @app.command()
 def build(
-    full: Annotated[bool, typer.Option(help="Re-stitch every identity instead of only new events.")] = False,
+    full: Annotated[
+        bool, typer.Option(help="Re-stitch every identity instead of only new events.")
+    ] = False,
     workspace_path: WorkspaceOption = Path("."),
     engine: EngineOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Stitch identities and rebuild journeys from the events."""
-    with workspace(workspace_path, engine) as ws, user_errors(), step_progress(not json_output) as say:
+    with (
+        workspace(workspace_path, engine) as ws,
+        user_errors(),
+        step_progress(not json_output) as say,
+    ):
         result = ws.build(full=full, progress=say)
     data = {
         "events": result.events,

@@ -110,7 +110,9 @@ def _cell(value: Any) -> str:
 
 
 @contextmanager
-def row_progress(description: str, total: int | None, enabled: bool) -> Iterator[Callable[[int], None]]:
+def row_progress(
+    description: str, total: int | None, enabled: bool
+) -> Iterator[Callable[[int], None]]:
     """A progress bar over records; yields the callback that advances it."""
     if not enabled:
         yield lambda _n: None

@@ -23,7 +23,9 @@ def demo(
     workspace_path: Annotated[
         Path, typer.Option("--workspace", "-w", help="Where to build the demo workspace.")
     ] = Path("demo-workspace"),
-    events: Annotated[int, typer.Option(help="Approximate number of events to generate.")] = 100_000,
+    events: Annotated[
+        int, typer.Option(help="Approximate number of events to generate.")
+    ] = 100_000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same world.")] = 7,
     fresh: Annotated[bool, typer.Option(help="Delete the workspace first.")] = False,
     json_output: JsonOption = False,
@@ -70,7 +72,10 @@ def demo(
             {
                 "workspace": str(workspace_path),
                 "html": str(html),
-                "ingest": {"events": events_report.to_dict(), "feedback": feedback_report.to_dict()},
+                "ingest": {
+                    "events": events_report.to_dict(),
+                    "feedback": feedback_report.to_dict(),
+                },
                 "summary": data,
             }
         )

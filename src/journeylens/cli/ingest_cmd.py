@@ -23,19 +23,36 @@ if TYPE_CHECKING:
 
 
 def ingest(
-    files: Annotated[list[Path], typer.Argument(help="CSV/TSV, JSON Lines, Parquet, XES (.xes, .xes.gz).")],
+    files: Annotated[
+        list[Path], typer.Argument(help="CSV/TSV, JSON Lines, Parquet, XES (.xes, .xes.gz).")
+    ],
     kind: Annotated[str, typer.Option(help="Target table: events or feedback.")] = "events",
     map_: Annotated[
         list[str] | None,
-        typer.Option("--map", help="Canonical field from a source column, e.g. --map ts=ContactDate (repeatable)."),
+        typer.Option(
+            "--map",
+            help="Canonical field from a source column, e.g. --map ts=ContactDate (repeatable).",
+        ),
     ] = None,
-    mapping_file: Annotated[Path | None, typer.Option(help="YAML file of 'canonical: source' pairs.")] = None,
-    date_format: Annotated[str | None, typer.Option(help="strptime format, e.g. '%d/%m/%Y %H:%M'; default ISO 8601.")] = None,
-    timezone: Annotated[str, typer.Option(help="Zone of timestamps without an offset, e.g. Europe/Amsterdam.")] = "UTC",
+    mapping_file: Annotated[
+        Path | None, typer.Option(help="YAML file of 'canonical: source' pairs.")
+    ] = None,
+    date_format: Annotated[
+        str | None, typer.Option(help="strptime format, e.g. '%d/%m/%Y %H:%M'; default ISO 8601.")
+    ] = None,
+    timezone: Annotated[
+        str, typer.Option(help="Zone of timestamps without an offset, e.g. Europe/Amsterdam.")
+    ] = "UTC",
     decimal: Annotated[str, typer.Option(help="Decimal separator of numbers.")] = ".",
-    delimiter: Annotated[str | None, typer.Option(help="Field separator of CSV; default: detected.")] = None,
-    encoding: Annotated[str, typer.Option(help="Text encoding, e.g. utf-8, latin-1, cp1252.")] = "utf-8",
-    source: Annotated[str | None, typer.Option(help="Name of the data set; default: the file name.")] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="Field separator of CSV; default: detected.")
+    ] = None,
+    encoding: Annotated[
+        str, typer.Option(help="Text encoding, e.g. utf-8, latin-1, cp1252.")
+    ] = "utf-8",
+    source: Annotated[
+        str | None, typer.Option(help="Name of the data set; default: the file name.")
+    ] = None,
     workspace_path: WorkspaceOption = Path("."),
     engine: EngineOption = None,
     json_output: JsonOption = False,
@@ -52,9 +69,10 @@ def ingest(
     """
     if kind not in ("events", "feedback"):
         raise typer.BadParameter("choose events or feedback", param_hint="--kind")
-    with workspace(workspace_path, engine) as ws, row_progress(
-        f"ingesting {kind}", None, not json_output
-    ) as advance:
+    with (
+        workspace(workspace_path, engine) as ws,
+        row_progress(f"ingesting {kind}", None, not json_output) as advance,
+    ):
         report = ws.ingest(
             files,
             kind=kind,  # type: ignore[arg-type]
@@ -94,5 +112,7 @@ def _render(report: IngestReport, json_output: bool) -> None:
         for reason, count in f.reasons.items():
             reasons[reason] = reasons.get(reason, 0) + count
     if reasons:
-        console.print(rows_table([{"reason": r, "rows": n} for r, n in reasons.items()], "rejected rows"))
+        console.print(
+            rows_table([{"reason": r, "rows": n} for r, n in reasons.items()], "rejected rows")
+        )
         console.print("See every rejected row with: [bold]journeylens quarantine[/]")

@@ -26,8 +26,16 @@ journeys_app = typer.Typer(help="List journeys or show one with its steps.", no_
 LimitOption = Annotated[int, typer.Option(help="Rows to show (exports are never cut).")]
 
 _LIST_COLUMNS = (
-    "journey_key", "customer_key", "journey_type", "status", "start_ts", "steps", "channels",
-    "handoffs", "repeat_contacts", "duration_seconds",
+    "journey_key",
+    "customer_key",
+    "journey_type",
+    "status",
+    "start_ts",
+    "steps",
+    "channels",
+    "handoffs",
+    "repeat_contacts",
+    "duration_seconds",
 )
 
 
@@ -49,12 +57,18 @@ def _export(frame: Frame, csv: Path | None, parquet: Path | None) -> bool:
 
 @journeys_app.command("list")
 def list_journeys(
-    journey_type: Annotated[str | None, typer.Option("--type", help="Only this journey type.")] = None,
+    journey_type: Annotated[
+        str | None, typer.Option("--type", help="Only this journey type.")
+    ] = None,
     status: Annotated[str | None, typer.Option(help="open, completed or abandoned.")] = None,
-    customer: Annotated[str | None, typer.Option(help="Only this customer (any identifier).")] = None,
+    customer: Annotated[
+        str | None, typer.Option(help="Only this customer (any identifier).")
+    ] = None,
     limit: LimitOption = 20,
     csv: Annotated[Path | None, typer.Option(help="Write all matching journeys as CSV.")] = None,
-    parquet: Annotated[Path | None, typer.Option(help="Write all matching journeys as Parquet.")] = None,
+    parquet: Annotated[
+        Path | None, typer.Option(help="Write all matching journeys as Parquet.")
+    ] = None,
     workspace_path: WorkspaceOption = Path("."),
     engine: EngineOption = None,
     json_output: JsonOption = False,
@@ -87,13 +101,18 @@ def show_journey(
     if json_output:
         print_json({"journey": view.journey, "steps": steps})
         return
-    console.print(rows_table([{"field": k, "value": v} for k, v in view.journey.items()], journey_key))
+    console.print(
+        rows_table([{"field": k, "value": v} for k, v in view.journey.items()], journey_key)
+    )
     columns = ("step", "ts", "channel", "activity", "initiator", "topic", "outcome", "handoff")
     console.print(rows_table([{k: s[k] for k in columns} for s in steps], title="steps"))
 
 
 def customer(
-    identifier: Annotated[str, typer.Argument(help="Any identifier: customer id, e-mail, phone, cookie … or type:value.")],
+    identifier: Annotated[
+        str,
+        typer.Argument(help="Any identifier: customer id, e-mail, phone, cookie … or type:value."),
+    ],
     limit: LimitOption = 50,
     workspace_path: WorkspaceOption = Path("."),
     engine: EngineOption = None,
@@ -119,7 +138,9 @@ def customer(
     console.print(rows_table(identifiers, title="identifiers"))
     columns = ("ts", "channel", "activity", "initiator", "topic", "journey_key", "step")
     console.print(rows_table([{k: e[k] for k in columns} for e in timeline], title="timeline"))
-    console.print(rows_table([{k: j[k] for k in _LIST_COLUMNS} for j in journeys], title="journeys"))
+    console.print(
+        rows_table([{k: j[k] for k in _LIST_COLUMNS} for j in journeys], title="journeys")
+    )
 
 
 def quarantine(
@@ -140,14 +161,21 @@ def quarantine(
         print_json({"total": total, "rows": rows})
         return
     shown = [
-        {"file": Path(r["source_file"]).name, "line": r["source_line"], "field": r["field"], "reason": r["reason"]}
+        {
+            "file": Path(r["source_file"]).name,
+            "line": r["source_line"],
+            "field": r["field"],
+            "reason": r["reason"],
+        }
         for r in rows
     ]
     console.print(rows_table(shown, title=f"quarantine ({len(rows):,} of {total:,})"))
 
 
 def summary(
-    html: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML page here.")] = None,
+    html: Annotated[
+        Path | None, typer.Option(help="Also write a self-contained HTML page here.")
+    ] = None,
     workspace_path: WorkspaceOption = Path("."),
     engine: EngineOption = None,
     json_output: JsonOption = False,

@@ -42,7 +42,9 @@ def _identity_rows(labels: ir.Table) -> ir.Table:
     )
 
 
-def stitch(backend: Backend, since_seq: int = 0, components: Components | None = None) -> StitchResult:
+def stitch(
+    backend: Backend, since_seq: int = 0, components: Components | None = None
+) -> StitchResult:
     """Resolve the identifiers of events with ``seq > since_seq`` into the identity table.
 
     Parameters
@@ -74,7 +76,9 @@ def stitch(backend: Backend, since_seq: int = 0, components: Components | None =
     graph_nodes = ibis.union(new_nodes, affected.select("node"), distinct=True)
     graph_edges = ibis.union(
         edges(fresh),
-        affected.filter(affected.node != affected.label).select(src=affected.node, dst=affected.label),
+        affected.filter(affected.node != affected.label).select(
+            src=affected.node, dst=affected.label
+        ),
         distinct=True,
     )
     labels = components(backend, graph_nodes, graph_edges)

@@ -33,7 +33,8 @@ def _as_of(backend: Backend, settings: JourneySettings) -> datetime:
         return datetime.fromisoformat(settings.as_of).replace(tzinfo=None)
     events = backend.table("events")
     latest = backend.scalar(events.ts.max())
-    return latest.to_pydatetime() if hasattr(latest, "to_pydatetime") else latest
+    moment: datetime = latest.to_pydatetime() if hasattr(latest, "to_pydatetime") else latest
+    return moment
 
 
 def build(

@@ -29,8 +29,16 @@ OTHER_TYPE = "other"
 
 #: Event columns that journey building needs; the rest stays in ``events``.
 JOURNEY_INPUT = (
-    "event_id", "seq", "ts", "channel", "activity", "initiator", "topic", "outcome",
-    "journey_key", "source",
+    "event_id",
+    "seq",
+    "ts",
+    "channel",
+    "activity",
+    "initiator",
+    "topic",
+    "outcome",
+    "journey_key",
+    "source",
 )
 
 
@@ -114,9 +122,8 @@ def cut(events: ir.Table, settings: JourneySettings) -> ir.Table:
         _previous_channel=table.channel.lag().over(back),
         _row=ibis.row_number().over(back),
     )
-    starts = (
-        table._gap.isnull()
-        | ((table.cut != CUT_SOURCE) & (table._ended | (table._gap > _timeout(table, settings))))
+    starts = table._gap.isnull() | (
+        (table.cut != CUT_SOURCE) & (table._ended | (table._gap > _timeout(table, settings)))
     )
     table = table.mutate(_start=starts)
     running = ibis.cumulative_window(group_by=group, order_by=order)

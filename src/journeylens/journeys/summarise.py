@@ -22,7 +22,7 @@ import ibis
 import ibis.expr.types as ir
 
 from journeylens.config import JourneyDefinition, JourneySettings
-from journeylens.journeys.segment import CUT_DEFINITION, CUT_GAP, CUT_SOURCE, OTHER_TYPE, cut
+from journeylens.journeys.segment import CUT_DEFINITION, CUT_SOURCE, OTHER_TYPE, cut
 from journeylens.store.schema import JOURNEY_COLUMNS, STEP_COLUMNS
 
 
@@ -113,8 +113,10 @@ def journeys(step_table: ir.Table, settings: JourneySettings, as_of: ir.Value) -
     )
     has_criterion = {d.name for d in definitions if d.success is not None}
     success = ibis.cases(
-        (grouped.journey_type.isin(sorted(has_criterion)) if has_criterion else False,
-         grouped._success_hit),
+        (
+            grouped.journey_type.isin(sorted(has_criterion)) if has_criterion else False,
+            grouped._success_hit,
+        ),
         (by_definition, end_reached),
         else_=ibis.null(bool),
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 from journeylens.store.backends import Backend
 
-#: Colour-blind-safe palette (Okabe–Ito).
+#: Colour-blind-safe palette (Okabe-Ito).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 
 
@@ -37,9 +37,9 @@ def workspace_summary(backend: Backend) -> dict[str, Any]:
         events = backend.table("events")
         summary["events_by_channel"] = _rows(
             backend,
-            events.group_by("channel").aggregate(events=events.count()).order_by(
-                [events.count().desc(), "channel"]
-            ),
+            events.group_by("channel")
+            .aggregate(events=events.count())
+            .order_by([events.count().desc(), "channel"]),
         )
         period = _rows(backend, events.aggregate(first=events.ts.min(), last=events.ts.max()))[0]
         summary["period"] = {k: str(v) for k, v in period.items()}
@@ -121,10 +121,13 @@ def _fmt(value: Any) -> str:
 
 
 _STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:72rem;
-color:#1a1a1a;padding:0 1rem}h1{margin-bottom:.2rem}.kpis{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
+max-width:72rem;color:#1a1a1a;padding:0 1rem}
+h1{margin-bottom:.2rem}
+.kpis{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0}
 .kpi{border:1px solid #ccc;border-radius:8px;padding:.8rem 1.2rem;min-width:9rem}
-.kpi b{display:block;font-size:1.6rem}table{border-collapse:collapse;margin:.5rem 0 1.5rem}
+.kpi b{display:block;font-size:1.6rem}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem}
 th,td{border:1px solid #ddd;padding:.3rem .6rem;text-align:right}th{background:#f3f3f3}
 td:first-child,th:first-child{text-align:left}
 """

@@ -27,7 +27,17 @@ IDENTIFIER_FIELDS: tuple[str, ...] = (
 
 #: Channels the tool knows by name; other values are accepted and kept as given (lower case).
 KNOWN_CHANNELS: tuple[str, ...] = (
-    "web", "app", "phone", "chat", "email", "store", "social", "sms", "mail", "ivr", "unknown",
+    "web",
+    "app",
+    "phone",
+    "chat",
+    "email",
+    "store",
+    "social",
+    "sms",
+    "mail",
+    "ivr",
+    "unknown",
 )
 
 #: Who started an interaction: the customer (direct contact) or the company (indirect).

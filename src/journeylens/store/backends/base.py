@@ -105,7 +105,8 @@ class Backend(ABC):
 
     def to_pandas(self, expr: ir.Expr) -> pd.DataFrame:
         """Run ``expr`` and return a pandas DataFrame."""
-        return self.to_arrow(expr).to_pandas()
+        frame: pd.DataFrame = self.to_arrow(expr).to_pandas()
+        return frame
 
     def scalar(self, expr: ir.Scalar) -> Any:
         """Run a scalar expression and return its Python value."""

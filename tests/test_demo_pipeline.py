@@ -18,7 +18,17 @@ import journeylens
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
     root = tmp_path_factory.mktemp("demo") / "ws"
     result = subprocess.run(
-        [sys.executable, "-m", "journeylens", "demo", "-w", str(root), "--events", "20000", "--json"],
+        [
+            sys.executable,
+            "-m",
+            "journeylens",
+            "demo",
+            "-w",
+            str(root),
+            "--events",
+            "20000",
+            "--json",
+        ],
         capture_output=True,
         text=True,
         timeout=600,

@@ -1,6 +1,6 @@
 """The one small class each engine fills in.
 
-The base class owns the flow (`materialise`, `append`, `insert_new`); an engine implements
+The base class owns the flow (`materialise`, `append`); an engine implements
 how to connect, where a table lives and how to write one. Nothing above `store/` imports an
 engine: analyses receive Ibis tables from `Backend.table` and hand expressions back to
 `Backend.materialise`.
@@ -12,7 +12,6 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, final
 
-import ibis
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
@@ -83,18 +82,6 @@ class Backend(ABC):
     def append(self, name: str, obj: ir.Table | pa.Table, *, temporary: bool = False) -> None:
         """Append rows to table ``name``, creating it when it does not exist."""
         self._write(name, obj, overwrite=not self.has_table(name), temporary=temporary)
-
-    @final
-    def lookup(self, name: str, key: str, keys: pa.Array, columns: list[str]) -> pa.Table:
-        """Rows of table ``name`` whose ``key`` is among ``keys`` (only ``columns``).
-
-        Used to find duplicates before appending; an empty table when ``name`` does not exist.
-        """
-        if not self.has_table(name) or len(keys) == 0:
-            return pa.table({c: pa.array([], pa.string()) for c in columns})
-        wanted = ibis.memtable(pa.table({key: keys}))
-        stored = self.table(name).select(*columns)
-        return self.to_arrow(stored.semi_join(wanted, key))
 
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         """Run ``expr`` and return an Arrow table."""

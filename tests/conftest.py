@@ -43,3 +43,9 @@ def spark_session() -> Iterator[Any]:
     session = local_session("journeylens-tests")
     yield session
     session.stop()
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write a small UTF-8 fixture file and return its path."""
+    path.write_text(text, encoding="utf-8")
+    return path

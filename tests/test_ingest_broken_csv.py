@@ -39,7 +39,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -84,13 +83,6 @@ REJECTED: dict[int, tuple[str | None, tuple[str, ...]]] = {
 }
 
 DUPLICATES = 1  # line 10, an identical re-send of line 9
-
-
-@pytest.fixture
-def ws(tmp_path: Path) -> Iterator[Workspace]:
-    workspace = journeylens.init(tmp_path / "ws")
-    yield workspace
-    workspace.close()
 
 
 def _quarantine(ws: Workspace) -> list[dict[str, Any]]:

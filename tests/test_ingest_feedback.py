@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-import journeylens
 from journeylens.workspace import Workspace
 
-
-@pytest.fixture
-def ws(tmp_path: Path) -> Iterator[Workspace]:
-    workspace = journeylens.init(tmp_path / "ws")
-    yield workspace
-    workspace.close()
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
+from .conftest import write_text
 
 SURVEY = """\
 response_id,customer_id,ts,kind,score,scale_min,scale_max,comment,question,channel
@@ -70,7 +55,7 @@ def _by_id(ws: Workspace) -> dict[str, dict[str, Any]]:
 
 
 def test_feedback_kinds_scales_and_rejects(ws: Workspace, tmp_path: Path) -> None:
-    report = ws.ingest(_write(tmp_path / "survey.csv", SURVEY), kind="feedback")
+    report = ws.ingest(write_text(tmp_path / "survey.csv", SURVEY), kind="feedback")
 
     assert report.read == 19
     assert (report.accepted, report.rejected, report.duplicates) == (7, len(REJECTED), 0)
@@ -97,7 +82,7 @@ def test_feedback_kinds_scales_and_rejects(ws: Workspace, tmp_path: Path) -> Non
 
 
 def test_feedback_rejects_have_line_field_and_reason(ws: Workspace, tmp_path: Path) -> None:
-    ws.ingest(_write(tmp_path / "survey.csv", SURVEY), kind="feedback")
+    ws.ingest(write_text(tmp_path / "survey.csv", SURVEY), kind="feedback")
 
     rows = {r["source_line"]: r for r in ws.quarantine().to_pylist()}
     assert set(rows) == set(REJECTED)
@@ -109,7 +94,7 @@ def test_feedback_rejects_have_line_field_and_reason(ws: Workspace, tmp_path: Pa
 
 
 def test_feedback_reingest_adds_nothing(ws: Workspace, tmp_path: Path) -> None:
-    source = _write(tmp_path / "survey.csv", SURVEY)
+    source = write_text(tmp_path / "survey.csv", SURVEY)
     ws.ingest(source, kind="feedback")
 
     again = ws.ingest(source, kind="feedback")
@@ -119,7 +104,7 @@ def test_feedback_reingest_adds_nothing(ws: Workspace, tmp_path: Path) -> None:
 
 
 def test_feedback_without_ids_gets_content_ids(ws: Workspace, tmp_path: Path) -> None:
-    source = _write(
+    source = write_text(
         tmp_path / "reviews.csv",
         "customer_id,ts,kind,score\n"
         "C1,2025-04-01T10:00:00Z,rating,5\n"
@@ -138,7 +123,7 @@ def test_feedback_without_ids_gets_content_ids(ws: Workspace, tmp_path: Path) ->
 
 
 def test_feedback_linked_to_an_event_needs_no_customer(ws: Workspace, tmp_path: Path) -> None:
-    source = _write(
+    source = write_text(
         tmp_path / "csat.csv",
         "event_id,ts,kind,score\nE1,2025-04-01T10:00:00Z,csat,5\n",
     )
@@ -151,11 +136,11 @@ def test_feedback_linked_to_an_event_needs_no_customer(ws: Workspace, tmp_path: 
 
 
 def test_feedback_mapping_and_constant_kind(ws: Workspace, tmp_path: Path) -> None:
-    mapping = _write(
+    mapping = write_text(
         tmp_path / "map.yaml",
         "customer_id: customer_unique_id\nts: review_creation_date\nkind: {value: rating}\n",
     )
-    source = _write(
+    source = write_text(
         tmp_path / "olist.csv",
         "review_id,customer_unique_id,review_score,review_comment_message,review_creation_date\n"
         'r1,u1,4,"Chegou rápido, recomendo",2018-01-18 00:00:00\n'

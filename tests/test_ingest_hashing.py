@@ -13,6 +13,8 @@ from journeylens.errors import ConfigError
 from journeylens.ingest.hashing import hash_identifier
 from journeylens.workspace import Workspace
 
+from .conftest import write_text
+
 SALT = "pepper-for-tests-only"
 HASHING = {"hashing": {"enabled": True, "fields": ["email", "phone"], "salt_env": "JL_TEST_SALT"}}
 
@@ -28,11 +30,6 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
     workspace.close()
 
 
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def _all_text(ws: Workspace, table: str) -> str:
     """Every value of ``table`` as one string, to search for leaks."""
     frame = ws.backend.to_pandas(ws.backend.table(table))
@@ -40,7 +37,7 @@ def _all_text(ws: Workspace, table: str) -> str:
 
 
 def test_identifiers_are_hashed_and_never_stored_raw(ws: Workspace, tmp_path: Path) -> None:
-    source = _write(
+    source = write_text(
         tmp_path / "contacts.csv",
         "customer_id,email,phone,ts,activity\n"
         f"C1,{RAW_EMAIL},{RAW_PHONE},2025-01-01T10:00:00Z,call\n"
@@ -68,11 +65,11 @@ def test_identifiers_are_hashed_and_never_stored_raw(ws: Workspace, tmp_path: Pa
 
 
 def test_same_value_same_hash_across_files(ws: Workspace, tmp_path: Path) -> None:
-    first = _write(
+    first = write_text(
         tmp_path / "web.csv",
         "cookie_id,email,ts,activity\nK1,ann@example.com,2025-01-01T10:00:00Z,login\n",
     )
-    second = _write(
+    second = write_text(
         tmp_path / "shop.jsonl",
         json.dumps({"email": "  ANN@example.COM ", "ts": "2025-01-02T10:00:00Z", "activity": "buy"})
         + "\n",
@@ -87,7 +84,7 @@ def test_same_value_same_hash_across_files(ws: Workspace, tmp_path: Path) -> Non
 
 
 def test_hashed_feedback(ws: Workspace, tmp_path: Path) -> None:
-    source = _write(
+    source = write_text(
         tmp_path / "survey.csv",
         f"email,ts,kind,score\n{RAW_EMAIL},2025-01-01T10:00:00Z,nps,7\n",
     )
@@ -100,7 +97,7 @@ def test_hashed_feedback(ws: Workspace, tmp_path: Path) -> None:
 
 
 def test_content_ids_do_not_reveal_identifiers(ws: Workspace, tmp_path: Path) -> None:
-    source = _write(
+    source = write_text(
         tmp_path / "e.csv", f"email,ts,activity\n{RAW_EMAIL},2025-01-01T10:00:00Z,login\n"
     )
 
@@ -116,7 +113,7 @@ def test_missing_salt_is_a_config_error_with_a_fix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("JL_TEST_SALT", raising=False)
-    source = _write(tmp_path / "e.csv", f"email,ts,activity\n{RAW_EMAIL},2025-01-01,login\n")
+    source = write_text(tmp_path / "e.csv", f"email,ts,activity\n{RAW_EMAIL},2025-01-01,login\n")
 
     with journeylens.init(tmp_path / "ws", config=HASHING) as ws:
         with pytest.raises(ConfigError) as caught:
@@ -130,7 +127,7 @@ def test_missing_salt_is_a_config_error_with_a_fix(
 
 
 def test_hashing_off_stores_values_as_given(tmp_path: Path) -> None:
-    source = _write(tmp_path / "e.csv", f"email,ts,activity\n{RAW_EMAIL},2025-01-01,login\n")
+    source = write_text(tmp_path / "e.csv", f"email,ts,activity\n{RAW_EMAIL},2025-01-01,login\n")
 
     with journeylens.init(tmp_path / "ws") as ws:
         ws.ingest(source)

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 import journeylens
 from journeylens.workspace import Workspace
-
-
-@pytest.fixture
-def ws(tmp_path: Path) -> Iterator[Workspace]:
-    workspace = journeylens.init(tmp_path / "ws")
-    yield workspace
-    workspace.close()
-
 
 HEADER = "customer_id,ts,channel,activity\n"
 MONDAY = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,16 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import journeylens
 from journeylens.errors import InputError
 from journeylens.workspace import Workspace
-
-
-@pytest.fixture
-def ws(tmp_path: Path) -> Iterator[Workspace]:
-    workspace = journeylens.init(tmp_path / "ws")
-    yield workspace
-    workspace.close()
 
 
 def _jsonl(path: Path, lines: list[str | dict[str, object]]) -> Path:

@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-import journeylens
 from journeylens.errors import ConfigError, InputError
 from journeylens.ingest.mapping import EVENT_FIELDS, ColumnMapping
 from journeylens.workspace import Workspace
 
-
-@pytest.fixture
-def ws(tmp_path: Path) -> Iterator[Workspace]:
-    workspace = journeylens.init(tmp_path / "ws")
-    yield workspace
-    workspace.close()
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
+from .conftest import write_text
 
 CALLS = (
     "CustomerID,ContactDate,Reason,Channel,Duration\n"
@@ -35,7 +22,7 @@ CALLS = (
 
 
 def test_map_pairs_pick_the_columns(ws: Workspace, tmp_path: Path) -> None:
-    source = _write(tmp_path / "calls.csv", CALLS)
+    source = write_text(tmp_path / "calls.csv", CALLS)
 
     report = ws.ingest(
         source,
@@ -55,7 +42,7 @@ def test_map_pairs_pick_the_columns(ws: Workspace, tmp_path: Path) -> None:
 
 
 def test_map_as_dict_is_the_same(ws: Workspace, tmp_path: Path) -> None:
-    source = _write(tmp_path / "calls.csv", CALLS)
+    source = write_text(tmp_path / "calls.csv", CALLS)
 
     report = ws.ingest(
         source, mapping={"customer_id": "CustomerID", "ts": "ContactDate", "activity": "Reason"}
@@ -87,8 +74,8 @@ SESSIONS = (
 
 
 def test_mapping_file_with_value_rules_and_constants(ws: Workspace, tmp_path: Path) -> None:
-    mapping = _write(tmp_path / "mapping.yaml", MAPPING_FILE)
-    source = _write(tmp_path / "sessions.csv", SESSIONS)
+    mapping = write_text(tmp_path / "mapping.yaml", MAPPING_FILE)
+    source = write_text(tmp_path / "sessions.csv", SESSIONS)
 
     report = ws.ingest(source, mapping_file=mapping)
 
@@ -105,8 +92,8 @@ def test_mapping_file_with_value_rules_and_constants(ws: Workspace, tmp_path: Pa
 
 
 def test_map_pairs_override_the_mapping_file(ws: Workspace, tmp_path: Path) -> None:
-    mapping = _write(tmp_path / "mapping.yaml", MAPPING_FILE)
-    source = _write(
+    mapping = write_text(tmp_path / "mapping.yaml", MAPPING_FILE)
+    source = write_text(
         tmp_path / "sessions.csv",
         "visitor,visit_start,device,kind\nV1,2025-05-01T10:00:00Z,iPhone,browse\n",
     )
@@ -120,11 +107,11 @@ def test_map_pairs_override_the_mapping_file(ws: Workspace, tmp_path: Path) -> N
 
 
 def test_exact_value_rules_without_regex(ws: Workspace, tmp_path: Path) -> None:
-    mapping = _write(
+    mapping = write_text(
         tmp_path / "mapping.yaml",
         "channel:\n  column: src\n  values: {T: phone, W: web}\n",
     )
-    source = _write(
+    source = write_text(
         tmp_path / "e.csv",
         "customer_id,ts,activity,src\n"
         "C1,2025-01-01T00:00:00Z,a,T\n"
@@ -140,7 +127,7 @@ def test_exact_value_rules_without_regex(ws: Workspace, tmp_path: Path) -> None:
 
 
 def test_unknown_canonical_field_is_named(ws: Workspace, tmp_path: Path) -> None:
-    source = _write(tmp_path / "calls.csv", CALLS)
+    source = write_text(tmp_path / "calls.csv", CALLS)
 
     with pytest.raises(ConfigError) as caught:
         ws.ingest(source, mapping=["customer=CustomerID"])
@@ -152,8 +139,8 @@ def test_unknown_canonical_field_is_named(ws: Workspace, tmp_path: Path) -> None
 
 
 def test_unknown_canonical_field_in_a_mapping_file(ws: Workspace, tmp_path: Path) -> None:
-    mapping = _write(tmp_path / "mapping.yaml", "timestamp: ContactDate\n")
-    source = _write(tmp_path / "calls.csv", CALLS)
+    mapping = write_text(tmp_path / "mapping.yaml", "timestamp: ContactDate\n")
+    source = write_text(tmp_path / "calls.csv", CALLS)
 
     with pytest.raises(ConfigError, match="timestamp") as caught:
         ws.ingest(source, mapping_file=mapping)
@@ -162,7 +149,7 @@ def test_unknown_canonical_field_in_a_mapping_file(ws: Workspace, tmp_path: Path
 
 
 def test_missing_source_column_is_named_with_the_file(ws: Workspace, tmp_path: Path) -> None:
-    source = _write(tmp_path / "calls.csv", CALLS)
+    source = write_text(tmp_path / "calls.csv", CALLS)
 
     with pytest.raises(InputError) as caught:
         ws.ingest(source, mapping=["ts=ContactDatum"])
@@ -196,7 +183,7 @@ def test_malformed_map_pairs(pair: str, problem: str) -> None:
     ],
 )
 def test_bad_mapping_files(tmp_path: Path, text: str, problem: str) -> None:
-    path = _write(tmp_path / "mapping.yaml", text)
+    path = write_text(tmp_path / "mapping.yaml", text)
 
     with pytest.raises(ConfigError, match=problem) as caught:
         ColumnMapping.from_file(path)
@@ -213,7 +200,7 @@ PM4PY = (
 
 
 def test_pm4py_columns_need_no_mapping(ws: Workspace, tmp_path: Path) -> None:
-    source = _write(tmp_path / "log.csv", PM4PY)
+    source = write_text(tmp_path / "log.csv", PM4PY)
 
     report = ws.ingest(source)
 

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-import journeylens
 from journeylens.errors import ConfigError, InputError
 from journeylens.workspace import Workspace
-
-
-@pytest.fixture
-def ws(tmp_path: Path) -> Iterator[Workspace]:
-    workspace = journeylens.init(tmp_path / "ws")
-    yield workspace
-    workspace.close()
 
 
 def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:

@@ -110,6 +110,12 @@ def test_user_errors_are_clear(tmp_path: Path) -> None:
     assert nothing.returncode == 2 and "ingest" in nothing.stderr
     unknown = run("customer", "nobody", "-w", str(ws))
     assert unknown.returncode == 2
+    no_time = tmp_path / "no_time.csv"
+    no_time.write_text("customer_id,activity\nC1,call\n")
+    lacking = run("ingest", str(no_time), "-w", str(ws))
+    assert lacking.returncode == 2
+    assert "required field(s) ts" in lacking.stderr and "--map ts=" in lacking.stderr
+    assert "customer_id, activity" in lacking.stderr
     odd = tmp_path / "data.xls"
     odd.write_text("x")
     fmt = run("ingest", str(odd), "-w", str(ws))

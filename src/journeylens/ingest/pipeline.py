@@ -61,11 +61,17 @@ class _Target:
     key: str
     fields: tuple[str, ...]
     canonical: Callable[[pa.Table, Any, ParseOptions], tuple[pa.Table, Rejects]]
+    #: Fields without which no record can be read: a file lacking them is an error.
+    required: tuple[str, ...]
 
 
 TARGETS: dict[str, _Target] = {
-    "events": _Target("events", EVENTS, "event_id", EVENT_FIELDS, canonical_events),
-    "feedback": _Target("feedback", FEEDBACK, "feedback_id", FEEDBACK_FIELDS, canonical_feedback),
+    "events": _Target(
+        "events", EVENTS, "event_id", EVENT_FIELDS, canonical_events, ("ts", "activity")
+    ),
+    "feedback": _Target(
+        "feedback", FEEDBACK, "feedback_id", FEEDBACK_FIELDS, canonical_feedback, ("ts",)
+    ),
 }
 
 
@@ -229,6 +235,17 @@ class _FileIngest:
         except InputError as exc:  # e.g. a mapped column this file lacks: name the file
             where = f"{self.path}: {exc.where}" if exc.where else str(self.path)
             raise InputError(exc.what, where, exc.fix) from exc
+        missing = [
+            name
+            for name in self.target.required
+            if name not in resolved.fields and name not in resolved.rules
+        ]
+        if missing:
+            raise InputError(
+                f"no column for the required field(s) {', '.join(missing)}",
+                str(self.path),
+                f"map one, e.g. --map {missing[0]}=<column>; the source has: {', '.join(columns)}",
+            )
         table, rejects = self.target.canonical(raw, resolved, self.options.parse)
         sensitive = {
             resolved.fields[name]: name for name in self.hasher.fields if name in resolved.fields

@@ -95,6 +95,15 @@ def test_tour_from_init_to_customer(tmp_path: Path) -> None:
     assert summary["journeys"] == 1 and summary["quarantined"] == 1
     assert "<svg" in html.read_text()
 
+    edges = run_json("map", "-w", str(ws), "--by", "channel")["edges"]
+    assert {(e["source"], e["target"]): e["events"] for e in edges} == {
+        ("phone", "email"): 1,
+        ("email", "web"): 1,
+        ("web", "web"): 1,
+    }
+    paths = run_json("variants", "-w", str(ws), "--by", "channel", "--collapse-repeats")
+    assert paths["variants"][0]["path"] == ["phone", "email", "web"]
+
     csv_out = tmp_path / "journeys.csv"
     assert run("journeys", "list", "-w", str(ws), "--csv", str(csv_out)).returncode == 0
     assert csv_out.read_text().count("\n") == 2

@@ -61,6 +61,23 @@ def test_helpdesk_build_identical_on_spark(tmp_path: Path, spark_session: Any) -
     got = _tables(spark)
     assert len(got["journeys"]) == 4580
     _assert_same(expected, got)
+    # The first analyses run on Spark through the same expressions.
+    duck = journeylens.open(tmp_path / "duck")
+    for by in ("activity", "activity@channel"):
+        left = duck.process_map(by=by).to_frame()
+        right = spark.process_map(by=by).to_frame()
+        counts = ["source", "target", "events", "journeys"]
+        pd.testing.assert_frame_equal(
+            left[counts].sort_values(counts).reset_index(drop=True),
+            right[counts].sort_values(counts).reset_index(drop=True),
+            check_dtype=False,
+        )
+    paths = [
+        {tuple(r["path"]): r["journeys"] for r in ws.variants().table.to_pylist()}
+        for ws in (duck, spark)
+    ]
+    assert paths[0] == paths[1]
+    duck.close()
 
 
 def test_definitions_and_gaps_identical_on_spark(tmp_path: Path, spark_session: Any) -> None:

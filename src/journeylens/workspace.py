@@ -27,6 +27,14 @@ from typing import Any
 
 import ibis
 
+from journeylens.analytics import (
+    ProcessMap,
+    ProcessMapQuery,
+    Variants,
+    VariantsQuery,
+    process_map,
+    variants,
+)
 from journeylens.config import (
     CONFIG_FILE,
     WorkspaceConfig,
@@ -252,6 +260,37 @@ class Workspace:
             ),
             journeys=self.journeys(customer=key),
         )
+
+    def process_map(
+        self, *, by: str = "activity", journey_type: str | None = None, markers: bool = False
+    ) -> ProcessMap:
+        """The directly-follows graph of the journeys (see `journeylens.analytics.process_map`).
+
+        ``to_frame()`` has one row per edge: ``source``, ``target``, ``events``, ``journeys``,
+        ``median_seconds``, ``p90_seconds``. Start and end appear as edges only with
+        ``markers=True``.
+        """
+        self._table(STEPS_TABLE, "run journeylens build")
+        query = ProcessMapQuery(by=by, journey_type=journey_type, markers=markers)  # type: ignore[arg-type]
+        return process_map(self.backend, query)
+
+    def variants(
+        self,
+        *,
+        by: str = "activity",
+        journey_type: str | None = None,
+        collapse_repeats: bool = False,
+        top: int | None = None,
+    ) -> Variants:
+        """Distinct journey paths: ``path``, ``journeys``, ``share``, ``median_seconds``."""
+        self._table(STEPS_TABLE, "run journeylens build")
+        query = VariantsQuery(
+            by=by,  # type: ignore[arg-type]
+            journey_type=journey_type,
+            collapse_repeats=collapse_repeats,
+            top=top,
+        )
+        return variants(self.backend, query)
 
     def summary(self) -> dict[str, Any]:
         """Counts that describe the workspace, ready for JSON."""

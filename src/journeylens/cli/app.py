@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from journeylens import __version__
+from journeylens.cli.analytics_cmd import process_map, variants
 from journeylens.cli.common import (
     EngineOption,
     JsonOption,
@@ -107,6 +108,8 @@ app.command()(customer)
 app.command()(quarantine)
 app.command()(summary)
 app.command()(demo)
+app.command("map")(process_map)
+app.command()(variants)
 
 
 def main() -> None:

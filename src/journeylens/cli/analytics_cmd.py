@@ -1,0 +1,97 @@
+"""`journeylens map` and `journeylens variants`: render results computed in the library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from journeylens.cli.common import (
+    EngineOption,
+    JsonOption,
+    WorkspaceOption,
+    console,
+    print_json,
+    rows_table,
+    user_errors,
+    workspace,
+)
+
+ByOption = Annotated[
+    str, typer.Option("--by", help="Nodes are: activity, channel or activity@channel.")
+]
+TypeOption = Annotated[str | None, typer.Option("--type", help="Only journeys of this type.")]
+CsvOption = Annotated[Path | None, typer.Option(help="Write the full result as CSV.")]
+
+
+def _write_csv(table: Any, path: Path) -> None:
+    import pyarrow.csv as pacsv
+
+    pacsv.write_csv(table, path)
+    console.print(f"wrote {table.num_rows:,} rows to {path}")
+
+
+def process_map(
+    by: ByOption = "activity",
+    journey_type: TypeOption = None,
+    markers: Annotated[
+        bool, typer.Option(help="Add explicit start and end nodes as edges.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="Edges to show.")] = 25,
+    csv: CsvOption = None,
+    workspace_path: WorkspaceOption = Path("."),
+    engine: EngineOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """The process map: which step directly follows which, how often, and how long it takes."""
+    with workspace(workspace_path, engine) as ws, user_errors():
+        result = ws.process_map(by=by, journey_type=journey_type, markers=markers)
+    if csv is not None:
+        _write_csv(result.edges, csv)
+        return
+    edges = result.edges.to_pylist()
+    if json_output:
+        print_json({"edges": edges, "nodes": result.nodes.to_pylist()})
+        return
+    console.print(rows_table(edges[:limit], title=f"process map by {by} ({len(edges):,} edges)"))
+
+
+def variants(
+    by: ByOption = "activity",
+    journey_type: TypeOption = None,
+    collapse_repeats: Annotated[bool, typer.Option(help="Count consecutive repeats once.")] = False,
+    top: Annotated[int, typer.Option(help="Variants to show.")] = 20,
+    csv: CsvOption = None,
+    workspace_path: WorkspaceOption = Path("."),
+    engine: EngineOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Distinct journey paths, most frequent first, with their share and median duration."""
+    with workspace(workspace_path, engine) as ws, user_errors():
+        result = ws.variants(
+            by=by,
+            journey_type=journey_type,
+            collapse_repeats=collapse_repeats,
+            top=None if csv else top,
+        )
+    if csv is not None:
+        table = result.table.set_column(
+            0, "path", [[" > ".join(p) for p in result.table.column("path").to_pylist()]]
+        )
+        _write_csv(table, csv)
+        return
+    rows = result.table.to_pylist()
+    if json_output:
+        print_json({"total_journeys": result.total_journeys, "variants": rows})
+        return
+    shown = [
+        {
+            "journeys": r["journeys"],
+            "share": r["share"],
+            "median_hours": (r["median_seconds"] or 0) / 3600,
+            "path": " > ".join(r["path"]),
+        }
+        for r in rows
+    ]
+    console.print(rows_table(shown, title=f"variants of {result.total_journeys:,} journeys"))

@@ -66,14 +66,9 @@ def workspace_summary(backend: Backend) -> dict[str, Any]:
         )
         summary["journeys_by_type"] = [
             {k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}
-            for row in _rows(backend, by_type.order_by([ibis_desc(by_type), "journey_type"]))
+            for row in _rows(backend, by_type.order_by([by_type.journeys.desc(), "journey_type"]))
         ]
     return summary
-
-
-def ibis_desc(table: Any) -> Any:
-    """Order by journey count, largest first."""
-    return table.journeys.desc()
 
 
 def _bars(rows: list[dict[str, Any]], label: str, value: str, title: str) -> str:

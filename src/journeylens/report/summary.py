@@ -99,12 +99,13 @@ def _bars(rows: list[dict[str, Any]], label: str, value: str, title: str) -> str
 def _table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "<p>None.</p>"
-    head = "".join(f"<th scope='col'>{html.escape(str(k))}</th>" for k in rows[0])
+    head = "".join(f"<th scope='col'>{html.escape(str(k).replace('_', ' '))}</th>" for k in rows[0])
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row.values()) + "</tr>"
         for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="scroll">{table}</div>'
 
 
 def _fmt(value: Any) -> str:
@@ -122,7 +123,7 @@ h1{margin-bottom:.2rem}
 .kpis{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0}
 .kpi{border:1px solid #ccc;border-radius:8px;padding:.8rem 1.2rem;min-width:9rem}
 .kpi b{display:block;font-size:1.6rem}
-table{border-collapse:collapse;margin:.5rem 0 1.5rem}
+.scroll{overflow-x:auto}table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.9rem}
 th,td{border:1px solid #ddd;padding:.3rem .6rem;text-align:right}th{background:#f3f3f3}
 td:first-child,th:first-child{text-align:left}
 """

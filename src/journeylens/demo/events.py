@@ -29,7 +29,7 @@ from journeylens.demo.schedule import JourneyBatch, spike_window
 from journeylens.demo.steps import APP, CHANNELS, LOGIN, PHONE, STEPS, WEB, StepTable
 from journeylens.demo.truths import TRUTHS, ces_expected, nps_expected
 from journeylens.demo.walk import DAY
-from journeylens.store.schema import EVENTS
+from journeylens.store.schema import EVENTS, IDENTIFIER_FIELDS
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -39,12 +39,7 @@ Bools = npt.NDArray[np.bool_]
 EVENT_COLUMNS: tuple[str, ...] = (
     "event_id",
     "ts",
-    "customer_id",
-    "account_id",
-    "email",
-    "phone",
-    "device_id",
-    "cookie_id",
+    *IDENTIFIER_FIELDS,
     "channel",
     "activity",
     "initiator",

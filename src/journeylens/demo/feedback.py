@@ -44,7 +44,7 @@ from journeylens.demo.verbatims import (
     touchpoint_verbatim,
 )
 from journeylens.demo.walk import DAY, HOUR
-from journeylens.store.schema import DEFAULT_SCALES, FEEDBACK
+from journeylens.store.schema import DEFAULT_SCALES, FEEDBACK, IDENTIFIER_FIELDS
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -52,12 +52,7 @@ Floats = npt.NDArray[np.float64]
 FEEDBACK_COLUMNS: tuple[str, ...] = (
     "feedback_id",
     "ts",
-    "customer_id",
-    "account_id",
-    "email",
-    "phone",
-    "device_id",
-    "cookie_id",
+    *IDENTIFIER_FIELDS,
     "kind",
     "score",
     "scale_min",

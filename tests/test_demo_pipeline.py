@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -82,4 +81,3 @@ def test_definition_journeys_match_the_true_journeys(demo: tuple[Path, dict[str,
     web_to_phone = switches[(switches["previous"] == "web") & (switches["channel"] == "phone")]
     broken = web_to_phone["broken_form"].mean()
     assert broken > 0.6, f"web->phone hand-offs in moving journeys from the broken form: {broken}"
-    assert isinstance(merged, pd.DataFrame)

@@ -176,9 +176,12 @@ class Workspace:
 
     # -- reading --------------------------------------------------------------------------
 
-    def _table(self, name: str, hint: str) -> Frame:
+    def _require(self, name: str, hint: str) -> None:
         if not self.backend.has_table(name):
             raise WorkspaceError(f"no {name} table yet: {hint}")
+
+    def _table(self, name: str, hint: str) -> Frame:
+        self._require(name, hint)
         return Frame(self.backend, self.backend.table(name))
 
     def events(self) -> Frame:
@@ -270,7 +273,7 @@ class Workspace:
         ``median_seconds``, ``p90_seconds``. Start and end appear as edges only with
         ``markers=True``.
         """
-        self._table(STEPS_TABLE, "run journeylens build")
+        self._require(STEPS_TABLE, "run journeylens build")
         query = ProcessMapQuery(by=by, journey_type=journey_type, markers=markers)  # type: ignore[arg-type]
         return process_map(self.backend, query)
 
@@ -283,7 +286,7 @@ class Workspace:
         top: int | None = None,
     ) -> Variants:
         """Distinct journey paths: ``path``, ``journeys``, ``share``, ``median_seconds``."""
-        self._table(STEPS_TABLE, "run journeylens build")
+        self._require(STEPS_TABLE, "run journeylens build")
         query = VariantsQuery(
             by=by,  # type: ignore[arg-type]
             journey_type=journey_type,

@@ -29,24 +29,15 @@ from journeylens.demo.schedule import JourneyBatch, spike_window
 from journeylens.demo.steps import APP, CHANNELS, LOGIN, PHONE, STEPS, WEB, StepTable
 from journeylens.demo.truths import TRUTHS, ces_expected, nps_expected
 from journeylens.demo.walk import DAY
-from journeylens.store.schema import EVENTS, IDENTIFIER_FIELDS
+from journeylens.store.schema import EVENTS, SOURCE_EVENT_FIELDS
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 
 #: The columns of the event files, in order (a subset of the canonical schema).
-EVENT_COLUMNS: tuple[str, ...] = (
-    "event_id",
-    "ts",
-    *IDENTIFIER_FIELDS,
-    "channel",
-    "activity",
-    "initiator",
-    "topic",
-    "outcome",
-    "journey_key",
-    "attributes",
+EVENT_COLUMNS: tuple[str, ...] = tuple(
+    name for name in SOURCE_EVENT_FIELDS if name not in ("resource", "lifecycle")
 )
 EVENT_SCHEMA = pa.schema([EVENTS.field(name) for name in EVENT_COLUMNS])
 

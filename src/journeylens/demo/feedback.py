@@ -44,26 +44,12 @@ from journeylens.demo.verbatims import (
     touchpoint_verbatim,
 )
 from journeylens.demo.walk import DAY, HOUR
-from journeylens.store.schema import DEFAULT_SCALES, FEEDBACK, IDENTIFIER_FIELDS
+from journeylens.store.schema import DEFAULT_SCALES, FEEDBACK, SOURCE_FEEDBACK_FIELDS
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 
-FEEDBACK_COLUMNS: tuple[str, ...] = (
-    "feedback_id",
-    "ts",
-    *IDENTIFIER_FIELDS,
-    "kind",
-    "score",
-    "scale_min",
-    "scale_max",
-    "text",
-    "question",
-    "channel",
-    "event_id",
-    "journey_key",
-    "attributes",
-)
+FEEDBACK_COLUMNS: tuple[str, ...] = SOURCE_FEEDBACK_FIELDS
 FEEDBACK_SCHEMA = pa.schema([FEEDBACK.field(name) for name in FEEDBACK_COLUMNS])
 FEEDBACK_TRUTH_SCHEMA = pa.schema(
     [

@@ -25,20 +25,6 @@ def node_of(id_type: str, value: ir.StringValue) -> ir.StringValue:
     return ibis.literal(f"{rank}{id_type}:") + value
 
 
-def primary_type(events: ir.Table) -> ir.StringValue:
-    """The type of an event's highest-ranked identifier."""
-    branches = ibis.cases(
-        *[(events[name].notnull(), ibis.literal(name)) for name in NODE_FIELDS],
-        else_=ibis.null(str),
-    )
-    return branches
-
-
-def primary_value(events: ir.Table) -> ir.StringValue:
-    """The value of an event's highest-ranked identifier."""
-    return ibis.coalesce(*[events[name] for name in NODE_FIELDS])
-
-
 def primary_node(events: ir.Table) -> ir.StringValue:
     """The node of an event's highest-ranked identifier."""
     return ibis.coalesce(*[node_of(name, events[name]) for name in NODE_FIELDS])

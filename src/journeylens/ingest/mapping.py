@@ -25,30 +25,11 @@ from typing import Any
 import yaml
 
 from journeylens.errors import ConfigError, InputError
-from journeylens.store.schema import FEEDBACK, IDENTIFIER_FIELDS
+from journeylens.store.schema import SOURCE_EVENT_FIELDS, SOURCE_FEEDBACK_FIELDS
 
-#: Canonical fields a source may provide for events (provenance is added by the pipeline).
-EVENT_FIELDS: tuple[str, ...] = (
-    "event_id",
-    "ts",
-    *IDENTIFIER_FIELDS,
-    "channel",
-    "activity",
-    "initiator",
-    "topic",
-    "outcome",
-    "journey_key",
-    "resource",
-    "lifecycle",
-    "attributes",
-)
-
-#: Canonical fields a source may provide for feedback.
-FEEDBACK_FIELDS: tuple[str, ...] = tuple(
-    name
-    for name in FEEDBACK.names
-    if name not in {"source", "source_file", "source_line", "seq", "ingested_at"}
-)
+#: Canonical fields a source may provide (provenance is added by the pipeline).
+EVENT_FIELDS: tuple[str, ...] = SOURCE_EVENT_FIELDS
+FEEDBACK_FIELDS: tuple[str, ...] = SOURCE_FEEDBACK_FIELDS
 
 #: Well-known source names per canonical field, tried in order (case-insensitive).
 WELL_KNOWN: dict[str, tuple[str, ...]] = {

@@ -47,7 +47,7 @@ from journeylens.ingest.validate import (
     canonical_feedback,
 )
 from journeylens.store.backends import Backend
-from journeylens.store.schema import EVENTS, FEEDBACK, QUARANTINE
+from journeylens.store.schema import EVENTS, FEEDBACK, PROVENANCE_FIELDS, QUARANTINE
 
 Kind = Literal["events", "feedback"]
 
@@ -164,7 +164,7 @@ def _reason_label(reason: str) -> str:
 
 
 #: Columns that say where a record came from, not what it says.
-_PROVENANCE = frozenset({"source", "source_file", "source_line", "seq", "ingested_at"})
+_PROVENANCE = frozenset(PROVENANCE_FIELDS)
 
 
 class _FileIngest:

@@ -25,21 +25,6 @@ IDENTIFIER_FIELDS: tuple[str, ...] = (
     "cookie_id",
 )
 
-#: Channels the tool knows by name; other values are accepted and kept as given (lower case).
-KNOWN_CHANNELS: tuple[str, ...] = (
-    "web",
-    "app",
-    "phone",
-    "chat",
-    "email",
-    "store",
-    "social",
-    "sms",
-    "mail",
-    "ivr",
-    "unknown",
-)
-
 #: Who started an interaction: the customer (direct contact) or the company (indirect).
 INITIATORS: tuple[str, ...] = ("customer", "company")
 
@@ -100,6 +85,19 @@ FEEDBACK = pa.schema(
         pa.field("attributes", pa.string()),
         *_PROVENANCE,
     ]
+)
+
+#: Columns the pipeline adds to say where a record came from.
+PROVENANCE_FIELDS: tuple[str, ...] = tuple(f.name for f in _PROVENANCE)
+
+#: Event fields a source may provide (``journey_attributes`` come from ``case:`` columns).
+SOURCE_EVENT_FIELDS: tuple[str, ...] = tuple(
+    name for name in EVENTS.names if name not in PROVENANCE_FIELDS and name != "journey_attributes"
+)
+
+#: Feedback fields a source may provide.
+SOURCE_FEEDBACK_FIELDS: tuple[str, ...] = tuple(
+    name for name in FEEDBACK.names if name not in PROVENANCE_FIELDS
 )
 
 QUARANTINE = pa.schema(
@@ -165,22 +163,3 @@ STEP_COLUMNS: tuple[str, ...] = (
     "assisted",
     "seq",
 )
-
-#: Table names in a workspace.
-TABLES = {
-    "events": EVENTS,
-    "feedback": FEEDBACK,
-    "quarantine": QUARANTINE,
-    "identity": IDENTITY,
-}
-
-
-def empty(schema: pa.Schema) -> pa.Table:
-    """An empty table with ``schema``.
-
-    Examples
-    --------
-    >>> empty(QUARANTINE).num_rows
-    0
-    """
-    return schema.empty_table()

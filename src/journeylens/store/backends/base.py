@@ -83,14 +83,12 @@ class Backend(ABC):
         """Append rows to table ``name``, creating it when it does not exist."""
         self._write(name, obj, overwrite=not self.has_table(name), temporary=temporary)
 
-    def to_arrow(self, expr: ir.Expr) -> pa.Table:
-        """Run ``expr`` and return an Arrow table."""
-        result = self.con.to_pyarrow(expr)
-        if isinstance(result, pa.Table):
-            return result
-        return pa.table({"value": [result.as_py() if hasattr(result, "as_py") else result]})
+    def to_arrow(self, expr: ir.Table) -> pa.Table:
+        """Run a table expression and return an Arrow table (scalars: see `scalar`)."""
+        table: pa.Table = self.con.to_pyarrow(expr)
+        return table
 
-    def to_pandas(self, expr: ir.Expr) -> pd.DataFrame:
+    def to_pandas(self, expr: ir.Table) -> pd.DataFrame:
         """Run ``expr`` and return a pandas DataFrame."""
         frame: pd.DataFrame = self.to_arrow(expr).to_pandas()
         return frame

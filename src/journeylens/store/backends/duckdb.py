@@ -101,10 +101,5 @@ class DuckDBBackend(Backend):
     def drop(self, name: str) -> None:
         self._raw.execute(f'DROP TABLE IF EXISTS "{name}"')
 
-    def to_arrow(self, expr: ir.Expr) -> pa.Table:
-        if isinstance(expr, ir.Table):
-            return self._con.to_pyarrow(expr)
-        return super().to_arrow(expr)
-
     def close(self) -> None:
         self._raw.close()

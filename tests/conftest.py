@@ -49,3 +49,24 @@ def write_text(path: Path, text: str) -> Path:
     """Write a small UTF-8 fixture file and return its path."""
     path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """A built DuckDB workspace of a small demo world (about 60 thousand events, seed 7).
+
+    The world's data folder (``demo-data/``: truth tables, ``journey_maps.yaml``) lies inside
+    the workspace: ``demo_ws.root / "demo-data"``. Shared by the whole run: do not modify it.
+    """
+    from journeylens.demo import config as demo_config
+    from journeylens.demo import generate
+
+    root = tmp_path_factory.mktemp("demo-world") / "ws"
+    data_dir = root / "demo-data"
+    generate(data_dir, events=60_000, seed=7)
+    workspace = journeylens.init(root, config={"journeys": demo_config()})
+    workspace.ingest(data_dir / "events", source="demo")
+    workspace.ingest(data_dir / "feedback", kind="feedback", source="demo")
+    workspace.build()
+    yield workspace
+    workspace.close()

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -190,7 +191,12 @@ class _FileIngest:
         self.seen_hashes: dict[str, int] = {}
         self.reasons: Counter[str] = Counter()
         self.next_seq = self._next_seq()
+        self.first_seq = self.next_seq
+        # Into an empty table rows go straight in (nothing stored can be a duplicate; repeats
+        # within the file are removed afterwards); otherwise they wait in a staging table.
+        self.in_place = self.backend.count(self.target.table) == 0
         self.staging = f"_staging_{self.target.table}"
+        self.destination = self.target.table if self.in_place else self.staging
         self.pending: list[pa.Table] = []
         self.pending_rows = 0
         self.quarantined: list[pa.Table] = []
@@ -210,13 +216,14 @@ class _FileIngest:
             batch_rows=self.options.batch_rows,
         )
         try:
-            for raw in reader.read(self.path, read_options):
-                self._batch(raw)
+            with self.backend.transaction():  # a file lands whole or not at all
+                for raw in reader.read(self.path, read_options):
+                    self._batch(raw)
+                    self._flush_raw_rejects(read_options.rejects)
                 self._flush_raw_rejects(read_options.rejects)
-            self._flush_raw_rejects(read_options.rejects)
-            self._stage_pending()
-            self._settle()
-            self._flush_quarantine()
+                self._stage_pending()
+                self._settle()
+                self._flush_quarantine()
         finally:
             self.backend.drop(self.staging)
         self.report.reasons = dict(self.reasons.most_common())
@@ -307,36 +314,58 @@ class _FileIngest:
             self._stage_pending()
 
     def _stage_pending(self) -> None:
-        """Write collected rows to the staging table in one large batch."""
+        """Write collected rows to their destination in one large batch."""
         if not self.pending:
             return
         batch = pa.concat_tables(self.pending)
         self.pending, self.pending_rows = [], 0
-        self.backend.append(self.staging, batch, temporary=True)
+        self.backend.append(self.destination, batch, temporary=not self.in_place)
 
     def _settle(self) -> None:
-        """Move the staged rows into the target table, in the engine, once per file.
+        """Resolve the file's duplicates in the engine, once per file.
 
         Repeated ids within the file are resolved first (an identical re-send is a duplicate, a
         different record under a used id is rejected, naming the first line); then rows whose
         id is already stored count as duplicates and the rest are appended.
         """
+        if self.in_place:
+            self._settle_in_place()
+        else:
+            self._settle_staged()
+
+    def _repeats(self, rows: ir.Table) -> pa.Table:
+        """The rows whose id occurs more than once among ``rows``, in input order."""
+        key = self.target.key
+        counts = rows.group_by(key).aggregate(_n=rows.count())
+        repeated = counts.filter(counts._n > 1).select(key)
+        return self.backend.to_arrow(rows.semi_join(repeated, key).order_by("seq"))
+
+    def _settle_in_place(self) -> None:
+        """The rows went straight into the (empty) target: remove the file's repeats."""
+        if not self.backend.has_table(self.target.table):
+            return
+        table = self.backend.table(self.target.table)
+        total = int(self.backend.scalar(table.count()))
+        repeats = self._repeats(table)
+        if repeats.num_rows:
+            dropped = self._resolve_repeats(repeats)
+            self.backend.delete_rows(self.target.table, "seq", dropped)
+            total -= len(dropped)
+        self.report.accepted += total
+
+    def _settle_staged(self) -> None:
+        """Move the staged rows into the target table, leaving out what is stored already."""
         if not self.backend.has_table(self.staging):
             return
         key = self.target.key
         staged = self.backend.table(self.staging)
-        counts = staged.group_by(key).aggregate(_n=staged.count())
-        repeated = counts.filter(counts._n > 1).select(key)
-        repeats = self.backend.to_arrow(staged.semi_join(repeated, key).order_by("seq"))
+        repeats = self._repeats(staged)
         if repeats.num_rows:
             dropped = self._resolve_repeats(repeats)
             staged = staged.anti_join(ibis.memtable(pa.table({"seq": dropped})), "seq")
-        if self.backend.has_table(self.target.table):
-            stored = self.backend.table(self.target.table).select(key)
-            known = int(self.backend.scalar(staged.semi_join(stored, key).count()))
-            fresh = staged.anti_join(stored, key)
-        else:
-            known, fresh = 0, staged
+        stored = self.backend.table(self.target.table).select(key)
+        known = int(self.backend.scalar(staged.semi_join(stored, key).count()))
+        fresh = staged.anti_join(stored, key)
         total = int(self.backend.scalar(staged.count()))
         if total > known:
             self.backend.append(self.target.table, fresh.select(*self.target.schema.names))

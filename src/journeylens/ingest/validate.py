@@ -7,7 +7,6 @@ come out typed and normalised (UTC timestamps, lower-case channels).
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -226,16 +225,15 @@ def _json_object_rows(array: pa.Array) -> np.ndarray:
     has_newline = pc.any(pc.match_substring(values, "\n")).as_py()
     if not has_newline:
         try:
-            buffer = ("\n".join(values.to_pylist()) + "\n").encode("utf-8", "surrogatepass")
             parsed = pajson.read_json(
-                io.BytesIO(buffer),
+                pa.BufferReader(_lines(values)),
                 parse_options=pajson.ParseOptions(
                     explicit_schema=pa.schema([]), unexpected_field_behavior="ignore"
                 ),
             )
             if parsed.num_rows == len(values):
                 return bad
-        except (pa.ArrowInvalid, UnicodeEncodeError):
+        except pa.ArrowInvalid:
             pass
     for row in np.flatnonzero(present):
         try:
@@ -243,6 +241,22 @@ def _json_object_rows(array: pa.Array) -> np.ndarray:
         except json.JSONDecodeError:
             bad[row] = True
     return bad
+
+
+def _lines(values: pa.Array) -> pa.Buffer:
+    """The non-null strings of ``values`` as one buffer, each ended by a newline.
+
+    Examples
+    --------
+    >>> _lines(pa.array(["{}", '{"a": 1}'])).to_pybytes()
+    b'{}\\n{"a": 1}\\n'
+    """
+    ended = pc.binary_join_element_wise(values, pa.scalar(""), "\n")
+    ended = ended.combine_chunks() if isinstance(ended, pa.ChunkedArray) else ended
+    offsets = np.frombuffer(ended.buffers()[1], dtype=np.int32)[ended.offset :]
+    start, stop = int(offsets[0]), int(offsets[len(ended)])
+    data: pa.Buffer = ended.buffers()[2]
+    return data.slice(start, stop - start)
 
 
 def _check_json_objects(array: pa.Array, ok: np.ndarray, rejects: Rejects, fld: str) -> None:

@@ -9,9 +9,12 @@ engine: analyses receive Ibis tables from `Backend.table` and hand expressions b
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, final
 
+import ibis
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
@@ -65,6 +68,24 @@ class Backend(ABC):
 
     def close(self) -> None:  # noqa: B027  (optional hook, most engines need nothing)
         """Release the engine's resources."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make the writes inside the block all-or-nothing, where the engine can.
+
+        Engines without transactions (Spark's Parquet directories) run the block as it is.
+        """
+        yield
+
+    def delete_rows(self, name: str, column: str, values: pa.Array) -> None:
+        """Remove the rows of table ``name`` whose ``column`` is one of ``values``.
+
+        The default rewrites the table without them; engines with a ``DELETE`` do better.
+        """
+        if len(values) == 0:
+            return
+        doomed = ibis.memtable(pa.table({column: values}))
+        self._write(name, self.table(name).anti_join(doomed, column), overwrite=True)
 
     # -- the flow, the same for every engine ----------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +99,28 @@ class DuckDBBackend(Backend):
             self._con.create_table(name, obj, overwrite=True, temp=temporary)
         else:
             self._con.insert(name, obj)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._raw.begin()
+        try:
+            yield
+        except BaseException:
+            self._raw.rollback()
+            raise
+        self._raw.commit()
+
+    def delete_rows(self, name: str, column: str, values: pa.Array) -> None:
+        if len(values) == 0:
+            return
+        self._raw.register("__journeylens_doomed", pa.table({column: values}))
+        try:
+            self._raw.execute(
+                f'DELETE FROM "{name}" WHERE "{column}" IN '
+                f'(SELECT "{column}" FROM __journeylens_doomed)'
+            )
+        finally:
+            self._raw.unregister("__journeylens_doomed")
 
     def drop(self, name: str) -> None:
         self._raw.execute(f'DROP TABLE IF EXISTS "{name}"')

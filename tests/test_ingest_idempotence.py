@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import journeylens
+from journeylens.config import HashingSettings
 from journeylens.workspace import Workspace
 
 HEADER = "customer_id,ts,channel,activity\n"
@@ -164,3 +167,33 @@ def test_two_files_in_one_call(ws: Workspace, tmp_path: Path) -> None:
 
     assert [(f.accepted, f.duplicates) for f in report.files] == [(3, 0), (0, 3)]
     assert report.read == report.accepted + report.rejected + report.duplicates
+
+
+def test_an_interrupted_first_ingest_leaves_no_rows(ws: Workspace, tmp_path: Path) -> None:
+    from journeylens.ingest.hashing import IdentifierHasher
+    from journeylens.ingest.pipeline import IngestOptions, ingest_files
+
+    from .conftest import write_text
+
+    lines = "\n".join(f"E{i},C{i},2024-01-0{1 + i % 9}T10:00:00Z,web,visit" for i in range(6))
+    path = write_text(
+        tmp_path / "events.csv", f"event_id,customer_id,ts,channel,activity\n{lines}\n"
+    )
+    calls = []
+
+    def interrupt(rows: int) -> None:
+        calls.append(rows)
+        if len(calls) == 2:  # the first batch is already in the table by now
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ingest_files(
+            ws.backend,
+            [path],
+            IngestOptions(batch_rows=2),
+            IdentifierHasher(HashingSettings()),
+            interrupt,
+        )
+    assert ws.backend.count("events") == 0
+    report = ws.ingest(path)
+    assert (report.accepted, ws.backend.count("events")) == (6, 6)

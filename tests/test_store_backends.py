@@ -1,4 +1,4 @@
-"""The store's flow on every engine: transactions and row deletion."""
+"""The store's flow on every engine: row deletion."""
 
 from __future__ import annotations
 
@@ -29,18 +29,3 @@ def test_delete_rows_removes_exactly_the_named_rows(backend: Backend) -> None:
     assert rows == [{"seq": 1, "v": "a"}, {"seq": 3, "v": "c"}]
     backend.delete_rows("t", "seq", pa.array([], pa.int64()))
     assert backend.count("t") == 2
-
-
-def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
-    engine = connect("duckdb", tmp_path)
-    engine.append("t", pa.table({"x": [1]}))
-    with pytest.raises(RuntimeError), engine.transaction():
-        engine.append("t", pa.table({"x": [2, 3]}))
-        engine.append("u", pa.table({"y": [1]}))
-        raise RuntimeError("the file turned out to be unreadable")
-    assert engine.count("t") == 1
-    assert not engine.has_table("u")
-    with engine.transaction():
-        engine.append("t", pa.table({"x": [2]}))
-    assert engine.count("t") == 2
-    engine.close()

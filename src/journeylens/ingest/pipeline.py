@@ -216,16 +216,21 @@ class _FileIngest:
             batch_rows=self.options.batch_rows,
         )
         try:
-            with self.backend.transaction():  # a file lands whole or not at all
-                for raw in reader.read(self.path, read_options):
-                    self._batch(raw)
-                    self._flush_raw_rejects(read_options.rejects)
+            for raw in reader.read(self.path, read_options):
+                self._batch(raw)
                 self._flush_raw_rejects(read_options.rejects)
-                self._stage_pending()
-                self._settle()
-                self._flush_quarantine()
+            self._flush_raw_rejects(read_options.rejects)
+            self._stage_pending()
+            self._settle()
+        except BaseException:
+            # A file lands whole or not at all. (Not a transaction: DuckDB holds a transaction's
+            # appends in memory, beyond its memory limit.)
+            if self.in_place:
+                self.backend.drop(self.target.table)  # it held only this file's rows
+            raise
         finally:
             self.backend.drop(self.staging)
+        self._flush_quarantine()
         self.report.reasons = dict(self.reasons.most_common())
         self.report.seconds = round(time.perf_counter() - started, 3)
         return self.report

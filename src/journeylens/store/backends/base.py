@@ -9,8 +9,6 @@ engine: analyses receive Ibis tables from `Backend.table` and hand expressions b
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, final
 
@@ -68,14 +66,6 @@ class Backend(ABC):
 
     def close(self) -> None:  # noqa: B027  (optional hook, most engines need nothing)
         """Release the engine's resources."""
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Make the writes inside the block all-or-nothing, where the engine can.
-
-        Engines without transactions (Spark's Parquet directories) run the block as it is.
-        """
-        yield
 
     def delete_rows(self, name: str, column: str, values: pa.Array) -> None:
         """Remove the rows of table ``name`` whose ``column`` is one of ``values``.

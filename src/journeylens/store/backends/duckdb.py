@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -99,16 +97,6 @@ class DuckDBBackend(Backend):
             self._con.create_table(name, obj, overwrite=True, temp=temporary)
         else:
             self._con.insert(name, obj)
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        self._raw.begin()
-        try:
-            yield
-        except BaseException:
-            self._raw.rollback()
-            raise
-        self._raw.commit()
 
     def delete_rows(self, name: str, column: str, values: pa.Array) -> None:
         if len(values) == 0:

@@ -6,12 +6,14 @@ PY     := $(VENV)/bin/python
 UV     := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 
-.PHONY: demo test lint typecheck bench lock clean help
+.PHONY: demo test lint typecheck bench bench-peers bench-analytics lock clean help
 
 help:
 	@echo "make demo   - install, generate the demo world, ingest, build journeys, write summary.html"
 	@echo "make test   - install the dev extras and run the test suite (lint, types, tests)"
 	@echo "make bench  - run benchmarks/ (ingest + build at 1M and 10M events, XES import)"
+	@echo "make bench-peers     - install the peer tools (retentioneering) into benchmarks/peers.venv"
+	@echo "make bench-analytics - journeylens vs PM4Py vs retentioneering at 1M and 10M events"
 	@echo "make lock   - re-pin requirements/*.lock from pyproject.toml"
 
 $(PY):
@@ -44,6 +46,20 @@ test: $(VENV)/.dev lint typecheck
 bench: $(VENV)/.dev
 	$(PY) benchmarks/xes_import.py
 	$(PY) benchmarks/ingest_build.py
+
+# The peer tools of benchmarks/analytics.py live apart from the project (retentioneering is not
+# a journeylens dependency and brings pandas 3, mcp, gensim...): pinned in benchmarks/peers.requirements.txt.
+PEERS := benchmarks/peers.venv
+
+$(PEERS)/.installed: benchmarks/peers.requirements.txt
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/pip install --quiet --disable-pip-version-check -r benchmarks/peers.requirements.txt
+	touch $@
+
+bench-peers: $(PEERS)/.installed
+
+bench-analytics: $(VENV)/.dev $(PEERS)/.installed
+	$(PY) benchmarks/analytics.py --sizes 1000000 10000000
 
 lock: | $(PY)
 	$(UV) pip compile pyproject.toml --python-version 3.11 --generate-hashes -q -o requirements/base.lock

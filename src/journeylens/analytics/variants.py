@@ -2,7 +2,9 @@
 
 Spill-safe on large data: a journey's path is identified by a sum of hashes of its
 (position, label) pairs, a plain aggregate that spills; only one representative journey per
-variant has its path spelt out (see the design's gotchas).
+variant has its path spelt out (see the design's gotchas). `count_variants` is the reusable
+part (path patterns run on its distinct variants); `variant_keys` gives each journey its
+variant, to find the journeys of chosen variants by a semi-join in the engine.
 
 Examples
 --------
@@ -12,15 +14,24 @@ True
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
+from journeylens.analytics.cleaning import cleaned
 from journeylens.analytics.labels import Label, filtered, labelled
 from journeylens.store.backends import Backend
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+#: Bars of a single series: Okabe-Ito blue.
+BAR_COLOUR = "#0072B2"
 
 
 @dataclass(frozen=True)
@@ -60,30 +71,156 @@ class Variants:
         frame: pd.DataFrame = self.table.to_pandas()
         return frame
 
-
-def _paths(steps: ir.Table, collapse: bool) -> ir.Table:
-    """Steps that make up each path, numbered from 1 (repeats dropped when collapsing)."""
-    if not collapse:
-        return steps.mutate(position=steps.step)
-    window = ibis.window(group_by=steps.journey_key, order_by=steps.step)
-    kept = steps.filter(
-        ibis.coalesce(steps.label.lag().over(window) != steps.label, ibis.literal(True))
-    )
-    return kept.mutate(
-        position=(
-            ibis.row_number().over(ibis.window(group_by=kept.journey_key, order_by=kept.step)) + 1
+    def figure(self, top: int = 15) -> go.Figure:
+        """Horizontal bars of the ``top`` most frequent variants with their share (a plotly
+        ``Figure``)."""
+        shown = self.table.slice(0, top)
+        return variant_bars(
+            shown.column("path").to_pylist(),
+            shown.column("share").to_pylist(),
+            shown.column("journeys").to_pylist(),
+            title=f"top {shown.num_rows} variants of {self.total_journeys:,} journeys",
         )
-    )
 
 
-def variants_expr(steps: ir.Table, journeys: ir.Table, collapse: bool) -> ir.Table:
-    """Per journey, its variant key (a spill-safe fingerprint of its path)."""
-    path = _paths(steps, collapse)
-    token = (path.position.cast("string") + ibis.literal("\x1f") + path.label).hash()
-    per_journey = path.group_by("journey_key").aggregate(
-        _key=token.cast("decimal(38, 0)").sum().cast("string"), _length=path.count()
+@dataclass
+class VariantCounts:
+    """The distinct paths of some journeys, most frequent first (ties: example key).
+
+    ``counts``: ``variant`` (the fingerprint), ``length``, ``journeys``, ``median_seconds``,
+    ``example`` (the smallest journey key of the variant); ``paths``: the labels of each
+    variant, in the rows' order; ``total``: journeys counted.
+    """
+
+    counts: pa.Table
+    paths: list[list[str]]
+    total: int
+
+
+def variant_keys(steps: ir.Table, journeys: ir.Table) -> ir.Table:
+    """Per journey its ``variant`` (a spill-safe fingerprint of its path), ``length`` and
+    ``duration_seconds``.
+
+    ``steps`` are labelled (and cleaned): the path is the labels in ``step`` order.
+    """
+    token = (steps.step.cast("string") + ibis.literal("\x1f") + steps.label).hash()
+    per_journey = steps.group_by("journey_key").aggregate(
+        variant=token.cast("decimal(38, 0)").sum().cast("string"), length=steps.count()
     )
     return per_journey.join(journeys.select("journey_key", "duration_seconds"), "journey_key")
+
+
+def scratch_name(prefix: str) -> str:
+    """A table name no other computation uses at the same time."""
+    return f"_{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def count_variants(
+    backend: Backend, steps: ir.Table, journeys: ir.Table, top: int | None = None
+) -> VariantCounts:
+    """Count the variants of labelled ``steps`` and spell out one path per variant.
+
+    Two small scratch tables (journey keys, variant counts) are materialised and dropped.
+    """
+    keys_name, counts_name = scratch_name("variant_keys"), scratch_name("variant_counts")
+    try:
+        keyed = backend.materialise(keys_name, variant_keys(steps, journeys))
+        total = int(backend.scalar(keyed.count()))
+        grouped = keyed.group_by(["variant", "length"]).aggregate(
+            journeys=keyed.count(),
+            median_seconds=keyed.duration_seconds.median(),
+            example=keyed.journey_key.min(),
+        )
+        if top:
+            grouped = grouped.order_by([ibis.desc("journeys"), "example"]).limit(top)
+        stored = backend.materialise(counts_name, grouped)
+        counts = backend.to_arrow(stored.order_by([ibis.desc("journeys"), "example"]))
+        examples = stored.select(journey_key=stored.example)
+        rows = backend.to_arrow(
+            steps.semi_join(examples, "journey_key").select("journey_key", "step", "label")
+        ).to_pylist()
+    finally:
+        backend.drop(keys_name)
+        backend.drop(counts_name)
+    sequences: dict[str, list[tuple[int, str]]] = {}
+    for row in rows:
+        sequences.setdefault(row["journey_key"], []).append((row["step"], row["label"]))
+    paths = [
+        [label for _, label in sorted(sequences.get(key, []))]
+        for key in counts.column("example").to_pylist()
+    ]
+    return VariantCounts(counts, paths, total)
+
+
+def variant_table(found: VariantCounts, rows: list[int] | None = None) -> pa.Table:
+    """``path``, ``journeys``, ``share`` (of all counted journeys), ``median_seconds``,
+    ``example`` for the variants at ``rows`` (all when None)."""
+    picked = list(range(found.counts.num_rows)) if rows is None else rows
+    chosen = found.counts.take(pa.array(picked, pa.int64()))
+    counts = chosen.column("journeys").to_pylist()
+    total = found.total
+    return pa.table(
+        {
+            "path": pa.array([found.paths[i] for i in picked], pa.list_(pa.string())),
+            "journeys": pa.array(counts, pa.int64()),
+            "share": pa.array([c / total if total else 0.0 for c in counts], pa.float64()),
+            "median_seconds": chosen.column("median_seconds").cast(pa.float64()),
+            "example": chosen.column("example").cast(pa.string()),
+        }
+    )
+
+
+def variant_bars(
+    paths: list[list[str]],
+    shares: list[float],
+    journeys: list[int],
+    title: str,
+    axis: str = "share of journeys",
+) -> go.Figure:
+    """Horizontal bars of variants with their share, the first on top; long paths wrap over
+    up to three lines (the middle elided), the whole path is in the hover text."""
+    import plotly.graph_objects as go
+
+    lines = [_wrapped(path) for path in paths]
+    figure = go.Figure(
+        go.Bar(
+            x=shares,
+            y=[f"#{i + 1}  " + "<br>".join(wrapped) for i, wrapped in enumerate(lines)],
+            orientation="h",
+            marker_color=BAR_COLOUR,
+            text=[f"{percent(s)} ({n:,})" for s, n in zip(shares, journeys, strict=True)],
+            textposition="auto",
+            customdata=["<br>".join(_wrapped(path, 10_000)) for path in paths],
+            hovertemplate="%{customdata}<br>%{text}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=title,
+        xaxis={"title": axis, "tickformat": ".1%" if max(shares, default=1) < 0.1 else ".0%"},
+        yaxis={"autorange": "reversed", "automargin": True, "tickfont": {"size": 11}},
+        height=max(300, 140 + len(lines) * (12 + 14 * max(map(len, lines), default=1))),
+        template="plotly_white",
+    )
+    return figure
+
+
+def percent(share: float) -> str:
+    """A share as a percentage with two significant digits below 1%."""
+    return f"{share:.2%}" if 0 < share < 0.01 else f"{share:.1%}"
+
+
+def _wrapped(path: list[str], most: int = 3, width: int = 70) -> list[str]:
+    """The path as lines of at most ``width`` characters, cut at arrows; beyond ``most``
+    lines, the first and last line with ``…`` between them."""
+    lines: list[str] = []
+    for label in path:
+        if lines and len(lines[-1]) + 3 + len(label) <= width:
+            lines[-1] += " → " + label
+        else:
+            lines.append(label if not lines else "→ " + label)
+    if len(lines) > most:
+        lines = [lines[0], "…", lines[-1]]
+    return lines
 
 
 def variants(backend: Backend, query: VariantsQuery | None = None) -> Variants:
@@ -93,38 +230,7 @@ def variants(backend: Backend, query: VariantsQuery | None = None) -> Variants:
     steps = labelled(
         filtered(backend.table("journey_steps"), journeys, query.journey_type), query.by
     )
-    keyed = backend.materialise(
-        "_variant_keys", variants_expr(steps, journeys, query.collapse_repeats)
+    found = count_variants(
+        backend, cleaned(steps, collapse=query.collapse_repeats), journeys, query.top
     )
-    try:
-        total = int(backend.scalar(keyed.count()))
-        grouped = keyed.group_by(["_key", "_length"]).aggregate(
-            journeys=keyed.count(),
-            median_seconds=keyed.duration_seconds.median(),
-            example=keyed.journey_key.min(),
-        )
-        grouped = grouped.order_by([ibis.desc("journeys"), "example"])
-        if query.top:
-            grouped = grouped.limit(query.top)
-        counted = backend.to_arrow(grouped)
-        examples = counted.column("example").to_pylist()
-        path = _paths(steps, query.collapse_repeats)
-        wanted = path.filter(path.journey_key.isin(examples)) if examples else path.limit(0)
-        rows = backend.to_arrow(wanted.select("journey_key", "position", "label")).to_pylist()
-    finally:
-        backend.drop("_variant_keys")
-    sequences: dict[str, list[tuple[int, str]]] = {}
-    for row in rows:
-        sequences.setdefault(row["journey_key"], []).append((row["position"], row["label"]))
-    paths = [[label for _, label in sorted(sequences.get(key, []))] for key in examples]
-    counts = counted.column("journeys").to_pylist()
-    table = pa.table(
-        {
-            "path": pa.array(paths, pa.list_(pa.string())),
-            "journeys": pa.array(counts, pa.int64()),
-            "share": pa.array([c / total if total else 0.0 for c in counts], pa.float64()),
-            "median_seconds": counted.column("median_seconds"),
-            "example": pa.array(examples, pa.string()),
-        }
-    )
-    return Variants(query, table, total)
+    return Variants(query, variant_table(found), found.total)

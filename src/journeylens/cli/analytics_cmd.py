@@ -12,6 +12,8 @@ from journeylens.cli.common import (
     JsonOption,
     WorkspaceOption,
     console,
+    errors,
+    fail,
     print_json,
     rows_table,
     user_errors,
@@ -39,22 +41,54 @@ def process_map(
         bool, typer.Option(help="Add explicit start and end nodes as edges.")
     ] = False,
     limit: Annotated[int, typer.Option(help="Edges to show.")] = 25,
+    keep: Annotated[
+        float | None,
+        typer.Option(
+            help="Keep only the most frequent nodes and edges covering this share of the "
+            "events, e.g. 0.9."
+        ),
+    ] = None,
+    dot: Annotated[
+        Path | None, typer.Option(help="Write the map as Graphviz DOT (dot -Tsvg map.dot).")
+    ] = None,
     csv: CsvOption = None,
     workspace_path: WorkspaceOption = Path("."),
     engine: EngineOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """The process map: which step directly follows which, how often, and how long it takes."""
+    """The process map: which step directly follows which, how often, and how long it takes.
+
+    Example: the map of moving journeys by channel, the edges of 90% of transitions, for
+    Graphviz:  journeylens map --type moving --by channel --keep 0.9 --dot moving.dot -w ws
+    """
     with workspace(workspace_path, engine) as ws, user_errors():
-        result = ws.process_map(by=by, journey_type=journey_type, markers=markers)
+        try:
+            result = ws.process_map(
+                by=by, journey_type=journey_type, markers=markers, min_share=keep
+            )
+        except ValueError as exc:
+            fail(str(exc))
+    if dot is not None:
+        dot.write_text(result.to_dot(), encoding="utf-8")
+        errors.print(f"wrote {result.edges.num_rows:,} edges to {dot}")
     if csv is not None:
         _write_csv(result.edges, csv)
         return
     edges = result.edges.to_pylist()
     if json_output:
-        print_json({"edges": edges, "nodes": result.nodes.to_pylist()})
+        print_json(
+            {
+                "edges": edges,
+                "nodes": result.nodes.to_pylist(),
+                "kept_node_share": result.kept_node_share,
+                "kept_edge_share": result.kept_edge_share,
+            }
+        )
         return
-    console.print(rows_table(edges[:limit], title=f"process map by {by} ({len(edges):,} edges)"))
+    title = f"process map by {by} ({len(edges):,} edges"
+    if keep is not None:
+        title += f", {result.kept_edge_share:.0%} of transitions kept"
+    console.print(rows_table(edges[:limit], title=title + ")"))
 
 
 def variants(

@@ -32,9 +32,13 @@ def demo(
 ) -> None:
     """Generate a multichannel service company, ingest it, build journeys, write summary.html.
 
+    The designed journey maps are copied to journey_maps.yaml in the workspace (for
+    journeylens conformance).
+
     The planted truths (a broken online moving form, faults not fixed at first contact …) are
     described in docs/demo-world.md.
     """
+    from journeylens.analytics.journey_maps import MAPS_FILE
     from journeylens.demo import config as demo_config
     from journeylens.demo import generate
     from journeylens.report.summary import write_summary_html
@@ -54,6 +58,8 @@ def demo(
 
             world = generate(data_dir, events=events, seed=seed, progress=tick)
         ws = init(workspace_path, config={"journeys": demo_config()})
+        # The designed journeys, where `journeylens conformance` looks for them.
+        shutil.copyfile(world.journey_maps_path, workspace_path / MAPS_FILE)
         try:
             with row_progress("ingesting events", world.events, show) as advance:
                 events_report = ws.ingest(data_dir / "events", source="demo", progress=advance)

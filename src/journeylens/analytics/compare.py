@@ -36,7 +36,6 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from scipy.stats import norm
 
 from journeylens.analytics.segments import journeys_in, parse_segment
 from journeylens.analytics.subset import JourneySubset
@@ -231,7 +230,7 @@ def differences(a: pd.DataFrame, b: pd.DataFrame, alpha: float) -> pa.Table:
                 "n_b": nb,
                 "effect": effect,
                 "z": z,
-                "p_value": float(2 * norm.sf(abs(z))),
+                "p_value": math.erfc(abs(z) / math.sqrt(2)),  # two-sided normal
             }
         )
     frame = pd.DataFrame(rows, columns=[*_DIFF_COLUMNS[:-2]])

@@ -1,8 +1,8 @@
 """The workspace configuration, `journeylens.yaml`.
 
-Journey definitions, the inactivity gap, identifier hashing and the channels counted as
-assisted contacts live here. The file is validated with pydantic; an error names the file and
-the field.
+Journey definitions, the inactivity gap, identifier hashing, the channels counted as
+assisted contacts and the weights and rules of journey metrics (``metrics:``) live here. The
+file is validated with pydantic; an error names the file and the field.
 
 Examples
 --------
@@ -136,6 +136,108 @@ class HashingSettings(_Strict):
         return value
 
 
+def _valid_regex(value: str) -> str:
+    """A regular expression both engines read alike (checked with Python's ``re``)."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"'{value}' is not a regular expression: {exc}") from exc
+    return value
+
+
+class EffortWeights(_Strict):
+    """The effort score: points per unit of each driver, and the points that mean 0 on the
+    0-100 *effortless* face (see docs/analytics/metrics.md)."""
+
+    steps: float = Field(default=1.0, ge=0.0)
+    handoffs: float = Field(default=2.0, ge=0.0)
+    repeat_contacts: float = Field(default=3.0, ge=0.0)
+    assisted_contacts: float = Field(default=1.5, ge=0.0)
+    duration_days: float = Field(default=0.5, ge=0.0)
+    scale: float = Field(default=40.0, gt=0.0)
+
+
+class FrictionWeights(_Strict):
+    """The friction score: points per failure, repeat contact, abandonment and long gap, and
+    the points that mean 0 on the 0-100 *painless* face."""
+
+    failures: float = Field(default=3.0, ge=0.0)
+    repeat_contacts: float = Field(default=3.0, ge=0.0)
+    abandoned: float = Field(default=10.0, ge=0.0)
+    long_gaps: float = Field(default=1.0, ge=0.0)
+    #: A wait between two consecutive steps longer than this is a long gap.
+    long_gap: str | int = "7d"
+    scale: float = Field(default=20.0, gt=0.0)
+
+    @property
+    def long_gap_seconds(self) -> int:
+        return parse_duration(self.long_gap)
+
+    @field_validator("long_gap")
+    @classmethod
+    def _valid_long_gap(cls, value: str | int) -> str | int:
+        parse_duration(value)
+        return value
+
+
+class FailureRule(_Strict):
+    """A step is a failure when its outcome is one of ``outcomes`` or its activity matches the
+    regular expression ``activities`` (a search: it may match anywhere in the name)."""
+
+    outcomes: list[str] = Field(
+        default_factory=lambda: ["failed", "error", "unresolved", "rejected"]
+    )
+    activities: str | None = "error|complaint"
+
+    @field_validator("activities")
+    @classmethod
+    def _valid_activities(cls, value: str | None) -> str | None:
+        return None if value is None else _valid_regex(value)
+
+
+class EscalationRule(_Strict):
+    """A step is an escalation when it is an assisted contact directly after a failure on a
+    self-service channel, or its activity matches ``activities``."""
+
+    self_service_channels: list[str] = Field(default_factory=lambda: ["web", "app"])
+    activities: str | None = "escalat"
+
+    @field_validator("activities")
+    @classmethod
+    def _valid_activities(cls, value: str | None) -> str | None:
+        return None if value is None else _valid_regex(value)
+
+
+class RecoveryRule(_Strict):
+    """A later step recovers a breakdown when its outcome is one of ``outcomes`` or it meets
+    its journey definition's success criterion."""
+
+    outcomes: list[str] = Field(default_factory=lambda: ["success", "resolved", "completed"])
+
+
+class DriftRule(_Strict):
+    """A week drifts when its value lies outside baseline ± k·max(1.4826·MAD, noise), the
+    baseline being the median of the previous ``weeks`` eligible weeks (given ``min_weeks`` of
+    them); weeks with fewer than ``min_volume`` journeys are not judged (except for volume).
+    See docs/analytics/consistency.md."""
+
+    k: float = Field(default=3.5, gt=0.0)
+    weeks: int = Field(default=12, ge=2)
+    min_weeks: int = Field(default=4, ge=2)
+    min_volume: int = Field(default=20, ge=1)
+
+
+class MetricsSettings(_Strict):
+    """Journey metrics, breakdowns and consistency (the ``metrics:`` section)."""
+
+    effort: EffortWeights = Field(default_factory=EffortWeights)
+    friction: FrictionWeights = Field(default_factory=FrictionWeights)
+    failures: FailureRule = Field(default_factory=FailureRule)
+    escalation: EscalationRule = Field(default_factory=EscalationRule)
+    recovery: RecoveryRule = Field(default_factory=RecoveryRule)
+    drift: DriftRule = Field(default_factory=DriftRule)
+
+
 class WorkspaceConfig(_Strict):
     """The whole of `journeylens.yaml`."""
 
@@ -143,6 +245,7 @@ class WorkspaceConfig(_Strict):
     engine: Literal["duckdb", "spark"] = "duckdb"
     journeys: JourneySettings = Field(default_factory=JourneySettings)
     hashing: HashingSettings = Field(default_factory=HashingSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     #: Free sections that later capabilities own (journey maps, rules …), kept as given.
     extra: dict[str, Any] = Field(default_factory=dict)
 

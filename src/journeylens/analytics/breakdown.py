@@ -39,10 +39,11 @@ import pandas as pd
 import pyarrow as pa
 
 from journeylens.analytics.labels import LABELS, Label, labelled
-from journeylens.analytics.metrics import PALETTE, scoped_journeys
+from journeylens.analytics.metrics import scoped_journeys
 from journeylens.analytics.outcomes import marked
 from journeylens.config import JourneyDefinition, MetricsSettings
 from journeylens.frame import Frame
+from journeylens.palette import PALETTE
 from journeylens.store.backends import Backend
 
 if TYPE_CHECKING:

@@ -39,13 +39,14 @@ import pyarrow as pa
 
 from journeylens.analytics.segments import journeys_in, parse_segment
 from journeylens.analytics.subset import JourneySubset
+from journeylens.palette import PALETTE
 from journeylens.store.backends import Backend
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 #: Colours of the two groups (Okabe-Ito blue and orange).
-GROUP_COLOURS = ("#0072B2", "#E69F00")
+GROUP_COLOURS = PALETTE[:2]
 
 #: Per-journey measures of the built-in ``journeys`` comparison: name → (column, kind).
 JOURNEY_MEASURES: dict[str, tuple[str, str]] = {

@@ -50,13 +50,14 @@ from journeylens.analytics.conformance_tables import (
 from journeylens.analytics.journey_maps import JourneyMaps
 from journeylens.analytics.labels import labelled
 from journeylens.analytics.variants import scratch_name, variant_keys
+from journeylens.palette import PALETTE
 from journeylens.store.backends import Backend
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go  # type: ignore[import-untyped]
 
 #: Colours of the deviation kinds in figures (Okabe-Ito).
-COLOURS = {"off_path": "#D55E00", "skipped": "#0072B2", "loop": "#E69F00"}
+COLOURS = {"off_path": PALETTE[3], "skipped": PALETTE[0], "loop": PALETTE[1]}
 
 
 @dataclass(frozen=True)

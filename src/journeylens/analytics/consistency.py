@@ -51,13 +51,13 @@ import pyarrow as pa
 
 from journeylens.analytics.metrics import (
     JOURNEY_METRICS,
-    PALETTE,
     MetricsQuery,
     per_journey,
     with_segment,
 )
 from journeylens.analytics.segments import parse_segment, period_label
 from journeylens.config import JourneyDefinition, MetricsSettings
+from journeylens.palette import PALETTE
 from journeylens.store.backends import Backend
 
 if TYPE_CHECKING:

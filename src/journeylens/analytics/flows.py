@@ -46,6 +46,8 @@ import pyarrow as pa
 from journeylens.analytics.cleaning import RenameRule, cleaned
 from journeylens.analytics.labels import END, LABELS, START, Label, filtered, labelled
 from journeylens.analytics.variants import scratch_name
+from journeylens.palette import GREY as GREY_MARKER
+from journeylens.palette import LIGHT_GREY
 from journeylens.store.backends import Backend
 
 if TYPE_CHECKING:
@@ -53,9 +55,8 @@ if TYPE_CHECKING:
 
 #: The bucket of the labels beyond a step's cap.
 OTHER = "… other"
-#: Okabe-Ito, without black (kept for markers' text); markers and "other" are grey.
-PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
-GREY = {START: "#999999", END: "#999999", OTHER: "#C8C8C8"}
+#: Markers and the "other" bucket are grey.
+GREY = {START: GREY_MARKER, END: GREY_MARKER, OTHER: LIGHT_GREY}
 
 Direction = Literal["forward", "backward"]
 

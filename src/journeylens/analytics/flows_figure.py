@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from journeylens.analytics.flows import GREY, PALETTE
+from journeylens.analytics.flows import GREY
+from journeylens.palette import PALETTE
+
+#: Okabe-Ito without black (the labels' text is dark).
+NODE_COLOURS = PALETTE[:-1]
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -30,7 +34,7 @@ def colours(labels: list[str]) -> dict[str, str]:
         if label in GREY:
             out[label] = GREY[label]
         else:
-            out[label] = PALETTE[sum(1 for k in out if k not in GREY) % len(PALETTE)]
+            out[label] = NODE_COLOURS[sum(1 for k in out if k not in GREY) % len(NODE_COLOURS)]
     return out
 
 

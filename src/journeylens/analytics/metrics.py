@@ -48,13 +48,12 @@ from journeylens.analytics.outcomes import marked
 from journeylens.analytics.segments import Segment, parse_segment, period_label, segment_table
 from journeylens.config import JourneyDefinition, MetricsSettings
 from journeylens.frame import Frame
+from journeylens.palette import PALETTE
 from journeylens.store.backends import Backend
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go  # type: ignore[import-untyped]
 
-#: Colour-blind-safe categorical palette (Okabe-Ito).
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 
 #: The three faces, in the order they are drawn.
 FACES = ("effortless", "productive", "painless")

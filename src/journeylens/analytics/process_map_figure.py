@@ -20,6 +20,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from journeylens.analytics.labels import END, START
+from journeylens.palette import GREY, PALETTE
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from journeylens.analytics.process_map import ProcessMap
 
 #: Okabe-Ito: nodes orange, forward edges blue, backward edges vermillion, markers grey.
-NODE, FORWARD, BACKWARD, MARKER = "#E69F00", "#0072B2", "#D55E00", "#999999"
+NODE, FORWARD, BACKWARD, MARKER = PALETTE[1], PALETTE[0], PALETTE[3], GREY
 SAMPLES = 24
 #: The sample of an edge's curve that carries its arrowhead (clear of the target node).
 ARROW_AT = SAMPLES * 3 // 4

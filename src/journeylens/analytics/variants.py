@@ -25,13 +25,14 @@ import pyarrow as pa
 
 from journeylens.analytics.cleaning import cleaned
 from journeylens.analytics.labels import Label, filtered, labelled
+from journeylens.palette import PALETTE
 from journeylens.store.backends import Backend
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 #: Bars of a single series: Okabe-Ito blue.
-BAR_COLOUR = "#0072B2"
+BAR_COLOUR = PALETTE[0]
 
 
 @dataclass(frozen=True)

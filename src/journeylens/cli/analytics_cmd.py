@@ -13,7 +13,6 @@ from journeylens.cli.common import (
     WorkspaceOption,
     console,
     errors,
-    fail,
     print_json,
     rows_table,
     user_errors,
@@ -62,12 +61,7 @@ def process_map(
     Graphviz:  journeylens map --type moving --by channel --keep 0.9 --dot moving.dot -w ws
     """
     with workspace(workspace_path, engine) as ws, user_errors():
-        try:
-            result = ws.process_map(
-                by=by, journey_type=journey_type, markers=markers, min_share=keep
-            )
-        except ValueError as exc:
-            fail(str(exc))
+        result = ws.process_map(by=by, journey_type=journey_type, markers=markers, min_share=keep)
     if dot is not None:
         dot.write_text(result.to_dot(), encoding="utf-8")
         errors.print(f"wrote {result.edges.num_rows:,} edges to {dot}")

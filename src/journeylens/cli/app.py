@@ -9,6 +9,7 @@ import typer
 
 from journeylens import __version__
 from journeylens.cli.analytics_cmd import process_map, variants
+from journeylens.cli.breakdowns_cmd import breakdowns
 from journeylens.cli.common import (
     EngineOption,
     JsonOption,
@@ -19,8 +20,15 @@ from journeylens.cli.common import (
     user_errors,
     workspace,
 )
+from journeylens.cli.compare_cmd import compare
+from journeylens.cli.conformance_cmd import conformance
+from journeylens.cli.consistency_cmd import consistency
 from journeylens.cli.demo_cmd import demo
+from journeylens.cli.flows_cmd import flows
+from journeylens.cli.funnel_cmd import funnel
 from journeylens.cli.ingest_cmd import ingest
+from journeylens.cli.metrics_cmd import metrics
+from journeylens.cli.paths_cmd import paths
 from journeylens.cli.tables_cmd import customer, journeys_app, quarantine, summary
 
 app = typer.Typer(
@@ -53,7 +61,7 @@ def main_options(
     """journeylens."""
 
 
-@app.command()
+@app.command(rich_help_panel="Workspace and data")
 def init(
     path: Annotated[Path, typer.Argument(help="Directory to create (or reuse).")] = Path("."),
     engine: Annotated[str, typer.Option(help="Default engine: duckdb or spark.")] = "duckdb",
@@ -69,7 +77,7 @@ def init(
     )
 
 
-@app.command()
+@app.command(rich_help_panel="Workspace and data")
 def build(
     full: Annotated[
         bool, typer.Option(help="Re-stitch every identity instead of only new events.")
@@ -102,14 +110,25 @@ def build(
         )
 
 
-app.command()(ingest)
-app.add_typer(journeys_app, name="journeys")
-app.command()(customer)
-app.command()(quarantine)
-app.command()(summary)
-app.command()(demo)
-app.command("map")(process_map)
-app.command()(variants)
+#: Command groups in `journeylens --help`: the workspace first, then the analyses.
+DATA, ANALYSES = "Workspace and data", "Journey analytics"
+
+app.command(rich_help_panel=DATA)(ingest)
+app.add_typer(journeys_app, name="journeys", rich_help_panel=DATA)
+app.command(rich_help_panel=DATA)(customer)
+app.command(rich_help_panel=DATA)(quarantine)
+app.command(rich_help_panel=DATA)(summary)
+app.command(rich_help_panel=DATA)(demo)
+app.command("map", rich_help_panel=ANALYSES)(process_map)
+app.command(rich_help_panel=ANALYSES)(variants)
+app.command(rich_help_panel=ANALYSES)(flows)
+app.command(rich_help_panel=ANALYSES)(paths)
+app.command(rich_help_panel=ANALYSES)(funnel)
+app.command(rich_help_panel=ANALYSES)(metrics)
+app.command(rich_help_panel=ANALYSES)(breakdowns)
+app.command(rich_help_panel=ANALYSES)(conformance)
+app.command(rich_help_panel=ANALYSES)(consistency)
+app.command(rich_help_panel=ANALYSES)(compare)
 
 
 def main() -> None:

@@ -14,7 +14,6 @@ from journeylens.cli.common import (
     JsonOption,
     WorkspaceOption,
     console,
-    fail,
     print_json,
     rows_table,
     user_errors,
@@ -37,21 +36,20 @@ def breakdowns(
     engine: EngineOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Breakdown points (failures, escalations, abandonment points), how often the journey
-    recovered, how fast, via which channel, and whether it then succeeded.
+    """Where journeys break down, and whether, how fast and how they recovered.
+
+    Breakdown points are failures, escalations and abandonment points; for each, how often the
+    journey recovered, how fast, via which channel, and whether it then succeeded.
 
     Example: the failures of moving journeys:  journeylens breakdowns --type moving
     --kind failure -w ws   (rules: the metrics: section of journeylens.yaml)
     """
     with workspace(workspace_path, engine) as ws, user_errors():
-        try:
-            result = ws.breakdowns(
-                journey_type=journey_type,
-                by=by,
-                kinds=kind or ("failure", "escalation", "abandonment"),
-            )
-        except ValueError as exc:
-            fail(str(exc))
+        result = ws.breakdowns(
+            journey_type=journey_type,
+            by=by,
+            kinds=kind or ("failure", "escalation", "abandonment"),
+        )
     if csv is not None:
         channels = [" | ".join(c) for c in result.table.column("recovery_channels").to_pylist()]
         index = result.table.schema.get_field_index("recovery_channels")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -47,17 +48,21 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 
 
 def fail(message: str, code: int = 2) -> None:
-    """Print an error and exit with ``code``."""
-    errors.print(f"[bold red]error:[/] {message}")
+    """Print an error (as plain text: brackets are not markup) and exit with ``code``."""
+    errors.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(code)
 
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn journeylens errors into a clear message and exit code 2."""
+    """Turn journeylens errors into a clear message and exit code 2.
+
+    Analyses validate their queries with ``ValueError`` whose message says what is wrong and how
+    to fix it: on the command line that is the user's input too.
+    """
     try:
         yield
-    except JourneyLensError as exc:
+    except (JourneyLensError, ValueError) as exc:
         fail(str(exc))
 
 
@@ -86,14 +91,15 @@ def print_json(data: Any) -> None:
 
 
 def rows_table(rows: list[dict[str, Any]], title: str | None = None) -> Table:
-    """A Rich table of dictionaries."""
-    table = Table(title=title, header_style="bold")
+    """A Rich table of dictionaries; values are plain text (brackets are not markup)."""
+    table = Table(title=escape(title) if title else None, header_style="bold")
     if not rows:
         table.add_column("(none)")
         return table
     for key in rows[0]:
-        numeric = isinstance(rows[0][key], int | float) and not isinstance(rows[0][key], bool)
-        table.add_column(str(key), justify="right" if numeric else "left")
+        sample = next((row[key] for row in rows if row.get(key) is not None), None)
+        numeric = isinstance(sample, int | float) and not isinstance(sample, bool)
+        table.add_column(escape(str(key)), justify="right" if numeric else "left")
     for row in rows:
         table.add_row(*[_cell(v) for v in row.values()])
     return table
@@ -106,7 +112,7 @@ def _cell(value: Any) -> str:
         return f"{value:,.2f}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    return str(value)
+    return escape(str(value))
 
 
 @contextmanager

@@ -14,7 +14,6 @@ from journeylens.cli.common import (
     JsonOption,
     WorkspaceOption,
     console,
-    fail,
     print_json,
     rows_table,
     user_errors,
@@ -59,8 +58,10 @@ def conformance(
     engine: EngineOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Designed vs actual: how journeys follow their journey map (off-path, skipped and
-    repeated steps, SLA breaches, fitness) and where they deviate, stage by stage.
+    """Designed vs actual: how journeys follow their journey map, and where they deviate.
+
+    Off-path, skipped and repeated steps, SLA breaches and fitness per journey; deviation hot
+    spots stage by stage.
 
     Examples (the demo world's moving journeys; then each journey's deviations as CSV):
 
@@ -73,10 +74,7 @@ def conformance(
     Their format: docs/analytics/conformance.md.
     """
     with workspace(workspace_path, engine) as ws, user_errors():
-        try:
-            result = ws.conformance(maps=maps, journey_type=journey_type)
-        except ValueError as exc:
-            fail(str(exc))
+        result = ws.conformance(maps=maps, journey_type=journey_type)
     if csv is not None:
         table = result.journeys
         flat = ["; ".join(d or []) for d in table.column("deviations").to_pylist()]

@@ -13,7 +13,6 @@ from journeylens.cli.common import (
     JsonOption,
     WorkspaceOption,
     console,
-    fail,
     print_json,
     rows_table,
     user_errors,
@@ -40,20 +39,17 @@ def consistency(
     engine: EngineOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """How consistent a metric is across groups (channels, segments …) and over weeks, with
-    the weeks that drifted beyond their usual range (rule: metrics.drift in journeylens.yaml).
+    """How consistent a metric is across groups and weeks, with drift flags.
+
+    Groups are channels, segments …; a week is flagged when it drifts beyond its usual range
+    (rule: metrics.drift in journeylens.yaml).
 
     Example: weekly volume of billing journeys, all in one series:
 
         journeylens consistency --metric journeys --type billing --by all -w ws
     """
     with workspace(workspace_path, engine) as ws, user_errors():
-        try:
-            result = ws.consistency(
-                metric=metric, by=segment_or_none(by), journey_type=journey_type
-            )
-        except ValueError as exc:
-            fail(str(exc))
+        result = ws.consistency(metric=metric, by=segment_or_none(by), journey_type=journey_type)
     if csv is not None:
         _write_csv(result.weekly, csv)
         return

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +15,6 @@ from journeylens.cli.common import (
     WorkspaceOption,
     console,
     errors,
-    fail,
     print_json,
     rows_table,
     user_errors,
@@ -38,15 +35,6 @@ CollapseOption = Annotated[
 HtmlOption = Annotated[
     Path | None, typer.Option(help="Write the figure as a self-contained HTML file.")
 ]
-
-
-@contextmanager
-def query_errors() -> Iterator[None]:
-    """A bad query (ValueError from the library) as a clear message and exit code 2."""
-    try:
-        yield
-    except ValueError as exc:
-        fail(escape(str(exc)))
 
 
 def write_html(figure: Any, path: Path) -> None:
@@ -93,7 +81,7 @@ def flows(
 
     And what leads to a completed move: journeylens flows --anchor move_completed --backward
     """
-    with workspace(workspace_path, engine) as ws, user_errors(), query_errors():
+    with workspace(workspace_path, engine) as ws, user_errors():
         result = ws.flows(
             anchor=anchor,
             direction="backward" if backward else "forward",
@@ -125,13 +113,9 @@ def flows(
         console.print(f"no journey has the anchor '{escape(str(anchor))}' (labels by {by})")
         return
     title = f"flow of {result.journeys:,} of {result.total_journeys:,} journeys"
-    links = [
-        {**r, "source": escape(r["source"]), "target": escape(r["target"])}
-        for r in result.links.to_pylist()
-    ]
-    console.print(rows_table(links, title=escape(title)))
+    console.print(rows_table(result.links.to_pylist(), title=title))
     shown = [
-        {"journeys": r["journeys"], "share": r["share"], "path": escape(" → ".join(r["path"]))}
+        {"journeys": r["journeys"], "share": r["share"], "path": " → ".join(r["path"])}
         for r in result.paths.to_pylist()
     ]
     console.print(rows_table(shown, title="most frequent paths"))

@@ -13,7 +13,6 @@ from journeylens.cli.common import (
     JsonOption,
     WorkspaceOption,
     console,
-    fail,
     print_json,
     rows_table,
     user_errors,
@@ -70,19 +69,18 @@ def metrics(
     engine: EngineOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Journey metrics per segment: duration, steps, hand-offs, repeat contacts, first-contact
-    resolution, success, abandonment, effort and friction, and the faces effortless,
-    productive and painless (0-100; weights in the metrics: section of journeylens.yaml).
+    """Journey metrics per segment: effort, success and friction, duration, hand-offs, FCR.
+
+    Duration, steps, hand-offs, repeat contacts, first-contact resolution, success,
+    abandonment, and the three faces effortless, productive and painless as effort, success
+    and friction (0-100; weights in the metrics: section of journeylens.yaml).
 
     Example: renewal journeys by the channel the customer answered on, per month:
 
         journeylens metrics --type renewal --by entry_channel --period month -w ws
     """
     with workspace(workspace_path, engine) as ws, user_errors():
-        try:
-            result = ws.metrics(by=segment_or_none(by), journey_type=journey_type, period=period)
-        except ValueError as exc:
-            fail(str(exc))
+        result = ws.metrics(by=segment_or_none(by), journey_type=journey_type, period=period)
         table = result.journeys.to_arrow() if per_journey else result.table
     if csv is not None:
         _write_csv(table, csv)

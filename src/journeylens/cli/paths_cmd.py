@@ -23,7 +23,6 @@ from journeylens.cli.flows_cmd import (
     CollapseOption,
     HtmlOption,
     RenameOption,
-    query_errors,
     write_html,
 )
 
@@ -64,7 +63,7 @@ def paths(
 
         journeylens paths 'add_to_cart -> [^support_chat]* -> purchase'
     """
-    with workspace(workspace_path, engine) as ws, user_errors(), query_errors():
+    with workspace(workspace_path, engine) as ws, user_errors():
         result = ws.paths(
             pattern,
             by=by,
@@ -108,7 +107,7 @@ def paths(
         f"{escape(pattern)}"
     )
     shown = [
-        {"journeys": r["journeys"], "share": r["share"], "path": escape(" → ".join(r["path"]))}
+        {"journeys": r["journeys"], "share": r["share"], "path": " → ".join(r["path"])}
         for r in variants
     ]
     if shown:

@@ -7,10 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from journeylens.palette import PALETTE
 from journeylens.store.backends import Backend
-
-#: Colour-blind-safe palette (Okabe-Ito).
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 
 
 def _rows(backend: Backend, expr: Any) -> list[dict[str, Any]]:

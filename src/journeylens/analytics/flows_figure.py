@@ -3,7 +3,7 @@
 Examples
 --------
 >>> colours(["b", "a", "b"])
-{'b': '#E69F00', 'a': '#56B4E9'}
+{'b': '#0072B2', 'a': '#E69F00'}
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ from journeylens.palette import PALETTE
 from journeylens.store.backends import Backend
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go  # type: ignore[import-untyped]
+    import plotly.graph_objects as go
 
 KINDS = ("failure", "escalation", "abandonment")
 
@@ -162,7 +162,7 @@ class Breakdowns:
 
     def figure(self, top: int = 15) -> go.Figure:
         """Horizontal bars of the ``top`` breakdown points, recovered and not stacked."""
-        import plotly.graph_objects as go  # type: ignore[import-untyped]
+        import plotly.graph_objects as go
 
         frame = self.to_frame().head(top)
         names = [f"{k}: {label}" for k, label in zip(frame["kind"], frame["label"], strict=True)]

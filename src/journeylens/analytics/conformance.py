@@ -54,7 +54,7 @@ from journeylens.palette import PALETTE
 from journeylens.store.backends import Backend
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go  # type: ignore[import-untyped]
+    import plotly.graph_objects as go
 
 #: Colours of the deviation kinds in figures (Okabe-Ito).
 COLOURS = {"off_path": PALETTE[3], "skipped": PALETTE[0], "loop": PALETTE[1]}
@@ -131,7 +131,7 @@ class Conformance:
         """Per journey type, bars of the share of journeys with each kind of deviation, stage
         by stage (a plotly ``Figure``)."""
         import plotly.graph_objects as go
-        from plotly.subplots import make_subplots  # type: ignore[import-untyped]
+        from plotly.subplots import make_subplots
 
         rows = self.stages.to_pylist()
         types = list(dict.fromkeys(r["journey_type"] for r in rows)) or list(self.query.types)

@@ -61,7 +61,7 @@ from journeylens.palette import PALETTE
 from journeylens.store.backends import Backend
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go  # type: ignore[import-untyped]
+    import plotly.graph_objects as go
 
 #: Metrics whose consistency can be measured: weekly volume, or the mean of a journey metric.
 METRICS = ("journeys", *JOURNEY_METRICS)
@@ -160,7 +160,7 @@ class Consistency:
 
     def figure(self, groups: int = 8) -> go.Figure:
         """Weekly lines of the ``groups`` largest groups, drifted weeks marked."""
-        import plotly.graph_objects as go  # type: ignore[import-untyped]
+        import plotly.graph_objects as go
 
         weekly = self.weekly.to_pandas()
         fig = go.Figure()

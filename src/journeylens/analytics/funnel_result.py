@@ -18,7 +18,7 @@ import pyarrow as pa
 from journeylens.palette import PALETTE
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go  # type: ignore[import-untyped]
+    import plotly.graph_objects as go
 
     from journeylens.analytics.funnels import FunnelQuery
 

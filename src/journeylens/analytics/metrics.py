@@ -52,7 +52,7 @@ from journeylens.palette import PALETTE
 from journeylens.store.backends import Backend
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go  # type: ignore[import-untyped]
+    import plotly.graph_objects as go
 
 
 #: The three faces, in the order they are drawn.
@@ -143,7 +143,7 @@ class JourneyMetrics:
     def figure(self, metric: str = "effortless") -> go.Figure:
         """The three faces per segment as grouped bars; with a period, ``metric`` over time
         with one line per segment."""
-        import plotly.graph_objects as go  # type: ignore[import-untyped]
+        import plotly.graph_objects as go
 
         frame = self.to_frame()
         fig = go.Figure()

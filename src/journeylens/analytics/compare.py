@@ -62,6 +62,9 @@ JOURNEY_MEASURES: dict[str, tuple[str, str]] = {
 
 MEASURE_COLUMNS = ("measure", "kind", "value", "n", "sd")
 
+#: Columns of the tests (before the adjusted p-values are added).
+TESTED_COLUMNS = ("measure", "kind", "a", "b", "difference", "n_a", "n_b", "effect", "z", "p_value")
+
 
 @dataclass(frozen=True)
 class CompareQuery:
@@ -234,28 +237,12 @@ def differences(a: pd.DataFrame, b: pd.DataFrame, alpha: float) -> pa.Table:
                 "p_value": math.erfc(abs(z) / math.sqrt(2)),  # two-sided normal
             }
         )
-    frame = pd.DataFrame(rows, columns=[*_DIFF_COLUMNS[:-2]])
+    frame = pd.DataFrame(rows, columns=list(TESTED_COLUMNS))
     frame["q_value"] = benjamini_hochberg(frame["p_value"].to_numpy(dtype=float))
     frame["significant"] = frame["q_value"] < alpha
     frame["_size"] = frame["effect"].abs()
     frame = frame.sort_values(["significant", "_size", "measure"], ascending=[False, False, True])
     return pa.Table.from_pandas(frame.drop(columns="_size"), preserve_index=False)
-
-
-_DIFF_COLUMNS = (
-    "measure",
-    "kind",
-    "a",
-    "b",
-    "difference",
-    "n_a",
-    "n_b",
-    "effect",
-    "z",
-    "p_value",
-    "q_value",
-    "significant",
-)
 
 
 def _share_base(measures: pd.DataFrame) -> int:

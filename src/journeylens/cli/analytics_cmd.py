@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -13,10 +13,12 @@ from journeylens.cli.common import (
     WorkspaceOption,
     console,
     errors,
+    hours,
     print_json,
     rows_table,
     user_errors,
     workspace,
+    write_csv,
 )
 
 ByOption = Annotated[
@@ -24,13 +26,6 @@ ByOption = Annotated[
 ]
 TypeOption = Annotated[str | None, typer.Option("--type", help="Only journeys of this type.")]
 CsvOption = Annotated[Path | None, typer.Option(help="Write the full result as CSV.")]
-
-
-def _write_csv(table: Any, path: Path) -> None:
-    import pyarrow.csv as pacsv
-
-    pacsv.write_csv(table, path)
-    console.print(f"wrote {table.num_rows:,} rows to {path}")
 
 
 def process_map(
@@ -66,7 +61,7 @@ def process_map(
         dot.write_text(result.to_dot(), encoding="utf-8")
         errors.print(f"wrote {result.edges.num_rows:,} edges to {dot}")
     if csv is not None:
-        _write_csv(result.edges, csv)
+        write_csv(result.edges, csv)
         return
     edges = result.edges.to_pylist()
     if json_output:
@@ -107,7 +102,7 @@ def variants(
         table = result.table.set_column(
             0, "path", [[" > ".join(p) for p in result.table.column("path").to_pylist()]]
         )
-        _write_csv(table, csv)
+        write_csv(table, csv)
         return
     rows = result.table.to_pylist()
     if json_output:
@@ -117,7 +112,7 @@ def variants(
         {
             "journeys": r["journeys"],
             "share": r["share"],
-            "median_hours": (r["median_seconds"] or 0) / 3600,
+            "median_hours": hours(r["median_seconds"]),
             "path": " > ".join(r["path"]),
         }
         for r in rows

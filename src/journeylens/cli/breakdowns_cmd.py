@@ -8,7 +8,7 @@ from typing import Annotated
 import pyarrow as pa
 import typer
 
-from journeylens.cli.analytics_cmd import ByOption, CsvOption, TypeOption, _write_csv
+from journeylens.cli.analytics_cmd import ByOption, CsvOption, TypeOption
 from journeylens.cli.common import (
     EngineOption,
     JsonOption,
@@ -18,6 +18,7 @@ from journeylens.cli.common import (
     rows_table,
     user_errors,
     workspace,
+    write_csv,
 )
 
 
@@ -53,7 +54,7 @@ def breakdowns(
     if csv is not None:
         channels = [" | ".join(c) for c in result.table.column("recovery_channels").to_pylist()]
         index = result.table.schema.get_field_index("recovery_channels")
-        _write_csv(result.table.set_column(index, "recovery_channels", pa.array(channels)), csv)
+        write_csv(result.table.set_column(index, "recovery_channels", pa.array(channels)), csv)
         return
     if json_output:
         print_json({"points": result.table.to_pylist(), "channels": result.channels.to_pylist()})

@@ -144,3 +144,16 @@ def step_progress(enabled: bool) -> Iterator[Callable[[str], None]]:
         return
     with errors.status("starting") as status:
         yield lambda step: status.update(step)
+
+
+def write_csv(table: Any, path: Path) -> None:
+    """Write an Arrow table as CSV and say so."""
+    import pyarrow.csv as pacsv
+
+    pacsv.write_csv(table, path)
+    console.print(f"wrote {table.num_rows:,} rows to {path}")
+
+
+def hours(seconds: float | None) -> float | None:
+    """Seconds as hours, for tables people read (None stays None)."""
+    return None if seconds is None else seconds / 3600

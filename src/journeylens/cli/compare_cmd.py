@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from journeylens.cli.analytics_cmd import CsvOption, TypeOption, _write_csv
+from journeylens.cli.analytics_cmd import CsvOption, TypeOption
 from journeylens.cli.common import (
     EngineOption,
     JsonOption,
@@ -19,6 +19,7 @@ from journeylens.cli.common import (
     rows_table,
     user_errors,
     workspace,
+    write_csv,
 )
 
 
@@ -87,7 +88,7 @@ def compare(
             **_options(option),
         )
     if csv is not None:
-        _write_csv(result.differences, csv)
+        write_csv(result.differences, csv)
         return
     rows = result.differences.to_pylist()
     if json_output:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import pyarrow as pa
 import typer
 
-from journeylens.cli.analytics_cmd import TypeOption, _write_csv
+from journeylens.cli.analytics_cmd import TypeOption
 from journeylens.cli.common import (
     EngineOption,
     JsonOption,
@@ -18,6 +18,7 @@ from journeylens.cli.common import (
     rows_table,
     user_errors,
     workspace,
+    write_csv,
 )
 
 MapsOption = Annotated[
@@ -79,7 +80,7 @@ def conformance(
         table = result.journeys
         flat = ["; ".join(d or []) for d in table.column("deviations").to_pylist()]
         index = table.schema.get_field_index("deviations")
-        _write_csv(table.set_column(index, "deviations", pa.array(flat, pa.string())), csv)
+        write_csv(table.set_column(index, "deviations", pa.array(flat, pa.string())), csv)
         return
     if json_output:
         print_json(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from journeylens.cli.analytics_cmd import TypeOption, _write_csv
+from journeylens.cli.analytics_cmd import TypeOption
 from journeylens.cli.common import (
     EngineOption,
     JsonOption,
@@ -17,6 +17,7 @@ from journeylens.cli.common import (
     rows_table,
     user_errors,
     workspace,
+    write_csv,
 )
 from journeylens.cli.metrics_cmd import SegmentOption, segment_or_none
 
@@ -51,7 +52,7 @@ def consistency(
     with workspace(workspace_path, engine) as ws, user_errors():
         result = ws.consistency(metric=metric, by=segment_or_none(by), journey_type=journey_type)
     if csv is not None:
-        _write_csv(result.weekly, csv)
+        write_csv(result.weekly, csv)
         return
     if json_output:
         print_json(

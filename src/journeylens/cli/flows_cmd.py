@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from journeylens.cli.analytics_cmd import ByOption, CsvOption, TypeOption, _write_csv
+from journeylens.cli.analytics_cmd import ByOption, CsvOption, TypeOption
 from journeylens.cli.common import (
     EngineOption,
     JsonOption,
@@ -19,6 +19,7 @@ from journeylens.cli.common import (
     rows_table,
     user_errors,
     workspace,
+    write_csv,
 )
 
 RenameOption = Annotated[
@@ -96,7 +97,7 @@ def flows(
     if html is not None:
         write_html(result.figure(), html)
     if csv is not None:
-        _write_csv(result.links, csv)
+        write_csv(result.links, csv)
         return
     if json_output:
         print_json(

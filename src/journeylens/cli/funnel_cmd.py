@@ -7,16 +7,18 @@ from typing import Annotated, Any
 
 import typer
 
-from journeylens.cli.analytics_cmd import CsvOption, TypeOption, _write_csv
+from journeylens.cli.analytics_cmd import CsvOption, TypeOption
 from journeylens.cli.common import (
     EngineOption,
     JsonOption,
     WorkspaceOption,
     console,
+    hours,
     print_json,
     rows_table,
     user_errors,
     workspace,
+    write_csv,
 )
 
 _NO_LIMIT = {"", "-", "none"}
@@ -32,10 +34,6 @@ def _step_windows(values: list[str] | None) -> str | list[str | None] | None:
     if len(values) == 1:
         return values[0]
     return [None if v.strip().lower() in _NO_LIMIT else v for v in values]
-
-
-def _hours(seconds: Any) -> float | None:
-    return None if seconds is None else seconds / 3600
 
 
 def funnel(
@@ -112,7 +110,7 @@ def funnel(
             keys=keys,
         )
     if csv is not None:
-        _write_csv(result.steps, csv)
+        write_csv(result.steps, csv)
         return
     if json_output:
         data: dict[str, Any] = {
@@ -134,8 +132,8 @@ def funnel(
             "conversion": r["conversion"],
             "from_start": r["from_start"],
             "dropped": r["dropped"],
-            "median_hours": _hours(r["median_seconds_to_convert"]),
-            "p90_hours": _hours(r["p90_seconds_to_convert"]),
+            "median_hours": hours(r["median_seconds_to_convert"]),
+            "p90_hours": hours(r["p90_seconds_to_convert"]),
         }
         for r in result.steps.to_pylist()
     ]

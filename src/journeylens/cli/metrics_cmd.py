@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from journeylens.cli.analytics_cmd import CsvOption, TypeOption, _write_csv
+from journeylens.cli.analytics_cmd import CsvOption, TypeOption
 from journeylens.cli.common import (
     EngineOption,
     JsonOption,
     WorkspaceOption,
     console,
+    hours,
     print_json,
     rows_table,
     user_errors,
     workspace,
+    write_csv,
 )
 
 SegmentOption = Annotated[
@@ -49,10 +51,6 @@ def segment_or_none(by: str) -> str | None:
     return None if by.strip().lower() == "all" else by
 
 
-def _hours(seconds: Any) -> float | None:
-    return None if seconds is None else seconds / 3600
-
-
 def metrics(
     by: SegmentOption = "journey_type",
     journey_type: TypeOption = None,
@@ -83,7 +81,7 @@ def metrics(
         result = ws.metrics(by=segment_or_none(by), journey_type=journey_type, period=period)
         table = result.journeys.to_arrow() if per_journey else result.table
     if csv is not None:
-        _write_csv(table, csv)
+        write_csv(table, csv)
         return
     if json_output:
         key = "journeys" if per_journey else "segments"
@@ -98,7 +96,7 @@ def metrics(
             "segment": r["segment"],
             **({"period": r["period"]} if period else {}),
             "journeys": r["journeys"],
-            "median_h": _hours(r["median_seconds"]),
+            "median_h": hours(r["median_seconds"]),
             "handoffs": r["handoffs"],
             "repeats": r["repeat_contacts"],
             "fcr": r["fcr_rate"],

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from journeylens.cli.analytics_cmd import ByOption, CsvOption, TypeOption, _write_csv
+from journeylens.cli.analytics_cmd import ByOption, CsvOption, TypeOption
 from journeylens.cli.common import (
     EngineOption,
     JsonOption,
@@ -18,6 +18,7 @@ from journeylens.cli.common import (
     rows_table,
     user_errors,
     workspace,
+    write_csv,
 )
 from journeylens.cli.flows_cmd import (
     CollapseOption,
@@ -82,7 +83,7 @@ def paths(
         else:
             spelt = [" > ".join(p) for p in result.variants.column("path").to_pylist()]
             table = result.variants.set_column(0, "path", pa.array(spelt, pa.string()))
-        _write_csv(table, csv)
+        write_csv(table, csv)
         return
     variants = [{**r, "path": list(r["path"])} for r in result.variants.slice(0, top).to_pylist()]
     if json_output:

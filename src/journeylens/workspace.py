@@ -50,6 +50,7 @@ from journeylens.ingest.pipeline import Kind
 from journeylens.journeys import JOURNEYS_TABLE, STEPS_TABLE, BuildResult
 from journeylens.journeys import build as build_journeys
 from journeylens.store.backends import Backend, connect
+from journeylens.voice import VoiceMethods
 
 STATE_DIR = ".journeylens"
 STATE_FILE = "state.json"
@@ -73,7 +74,7 @@ class JourneyView:
     steps: Frame
 
 
-class Workspace(Analyses):
+class Workspace(Analyses, VoiceMethods):
     """A journeylens workspace opened with one engine.
 
     Use `open` or `init` rather than this constructor.

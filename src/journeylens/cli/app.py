@@ -30,6 +30,7 @@ from journeylens.cli.ingest_cmd import ingest
 from journeylens.cli.metrics_cmd import metrics
 from journeylens.cli.paths_cmd import paths
 from journeylens.cli.tables_cmd import customer, journeys_app, quarantine, summary
+from journeylens.cli.voc_cmd import voc_app
 
 app = typer.Typer(
     name="journeylens",
@@ -129,6 +130,7 @@ app.command(rich_help_panel=ANALYSES)(breakdowns)
 app.command(rich_help_panel=ANALYSES)(conformance)
 app.command(rich_help_panel=ANALYSES)(consistency)
 app.command(rich_help_panel=ANALYSES)(compare)
+app.add_typer(voc_app, name="voc", rich_help_panel="Voice of the customer")
 
 
 def main() -> None:

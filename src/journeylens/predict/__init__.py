@@ -1,0 +1,1 @@
+"""Prediction: next step, journey outcome, best channel and next best action."""

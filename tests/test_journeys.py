@@ -129,3 +129,19 @@ def test_rebuild_is_deterministic(cut: Workspace) -> None:
     cut.build(full=True)
     after = cut.journeys().to_pandas()
     assert before.equals(after)
+
+
+def test_each_step_carries_its_successor_in_the_same_journey(cut: Workspace) -> None:
+    steps = cut.backend.to_pandas(cut.backend.table("journey_steps"))
+    steps = steps.sort_values(["journey_key", "step"])
+    following = steps.groupby("journey_key")
+    expected_activity = following["activity"].shift(-1)
+    expected_ts = following["ts"].shift(-1)
+    assert steps["next_activity"].isna().sum() == steps["journey_key"].nunique()
+    assert (steps["next_activity"].fillna("∅") == expected_activity.fillna("∅")).all()
+    assert (steps["next_channel"].fillna("∅") == following["channel"].shift(-1).fillna("∅")).all()
+    assert ((steps["next_ts"] == expected_ts) | expected_ts.isna()).all()
+    # C1's gap journeys (split by the 2-day gap) lie in one stream: the split must not leak.
+    gap = steps[steps["journey_key"].str.startswith("customer_id:C1/gap/")]
+    last_steps = gap.groupby("journey_key")["step"].transform("max") == gap["step"]
+    assert gap.loc[last_steps, "next_activity"].isna().all()

@@ -25,7 +25,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
-from journeylens.analytics.labels import END, START, Label, filtered, labelled
+from journeylens.analytics.labels import END, START, Label, filtered, labelled, with_next_label
 from journeylens.store.backends import Backend
 
 if TYPE_CHECKING:
@@ -103,40 +103,28 @@ class ProcessMap:
         return dot(self, top_edges)
 
 
-def _with_length(steps: ir.Table, journeys: ir.Table) -> ir.Table:
-    """``steps`` with ``_length``, the number of steps of their journey (the last step's)."""
-    return steps.join(journeys.select("journey_key", _length=journeys.steps), "journey_key")
-
-
 def edges_expr(steps: ir.Table, journeys: ir.Table, by: str, markers: bool) -> ir.Table:
-    """Directly-follows edges of labelled steps, as an expression; ``journeys`` are the
-    journeys of those steps (for the start and end markers).
+    """Directly-follows edges of steps, as an expression; ``journeys`` are the journeys of
+    those steps (for the start and end markers).
 
-    A step's successor is the step numbered one more in the same journey (``step`` is dense,
-    1 to n): an equi-join, which costs about half of a window over journeys on large logs.
+    Each step carries its successor in the same journey (``next_activity``, ``next_channel``,
+    ``next_ts``, stored by the build), so the edges are one grouped scan of the steps.
     """
-    successors = steps.select(
-        _journey=steps.journey_key, _step=steps.step - 1, target=steps.label, _next_ts=steps.ts
-    )
-    joined = steps.join(
-        successors,
-        [steps.journey_key == successors._journey, steps.step == successors._step],
-    )
-    pairs = joined.select(
-        "journey_key",
-        source=joined.label,
-        target=joined.target,
-        seconds=(joined._next_ts.epoch_seconds() - joined.ts.epoch_seconds()).cast("float64"),
-    )
-    edges = pairs.group_by(["source", "target"]).aggregate(
+    steps = with_next_label(steps, by)
+    pairs = steps.filter(steps.next_label.notnull())
+    edges = pairs.group_by(source=pairs.label, target=pairs.next_label).aggregate(
         events=pairs.count(),
         journeys=pairs.journey_key.nunique(),
-        median_seconds=pairs.seconds.median(),
-        p90_seconds=pairs.seconds.quantile(0.9),
+        median_seconds=_seconds(pairs).median(),
+        p90_seconds=_seconds(pairs).quantile(0.9),
     )
     if not markers:
         return edges
     return ibis.union(edges, *marker_edges(journeys, by))
+
+
+def _seconds(pairs: ir.Table) -> ir.FloatingValue:
+    return (pairs.next_ts.epoch_seconds() - pairs.ts.epoch_seconds()).cast("float64")
 
 
 def marker_edges(journeys: ir.Table, by: str) -> tuple[ir.Table, ir.Table]:
@@ -167,15 +155,16 @@ def marker_edges(journeys: ir.Table, by: str) -> tuple[ir.Table, ir.Table]:
     return made[0], made[1]
 
 
-def nodes_expr(steps: ir.Table, journeys: ir.Table) -> ir.Table:
-    """Per node: events, journeys, and how many journeys start and end there."""
-    measured = _with_length(steps, journeys)
-    return measured.group_by(node=measured.label).aggregate(
-        events=measured.count(),
-        journeys=measured.journey_key.nunique(),
-        starts=(measured.step == 1).cast("int64").sum(),
-        ends=(measured.step == measured._length).cast("int64").sum(),
-        median_position=measured.step.cast("float64").median(),
+def nodes_expr(steps: ir.Table, by: str) -> ir.Table:
+    """Per node: events, journeys, and how many journeys start and end there (a journey ends
+    on the step without a successor)."""
+    labels = labelled(steps, by)
+    return labels.group_by(node=labels.label).aggregate(
+        events=labels.count(),
+        journeys=labels.journey_key.nunique(),
+        starts=(labels.step == 1).cast("int64").sum(),
+        ends=labels.next_activity.isnull().cast("int64").sum(),
+        median_position=labels.step.cast("float64").median(),
     )
 
 
@@ -232,9 +221,7 @@ def process_map(backend: Backend, query: ProcessMapQuery | None = None) -> Proce
     """Compute the process map of the workspace's journeys."""
     query = query or ProcessMapQuery()
     journeys = backend.table("journeys")
-    steps = labelled(
-        filtered(backend.table("journey_steps"), journeys, query.journey_type), query.by
-    )
+    steps = filtered(backend.table("journey_steps"), journeys, query.journey_type)
     if query.journey_type is not None:
         journeys = journeys.filter(journeys.journey_type == query.journey_type)
     edges = backend.to_arrow(
@@ -242,7 +229,7 @@ def process_map(backend: Backend, query: ProcessMapQuery | None = None) -> Proce
             [ibis.desc("events"), "source", "target"]
         )
     )
-    nodes = backend.to_arrow(nodes_expr(steps, journeys).order_by([ibis.desc("events"), "node"]))
+    nodes = backend.to_arrow(nodes_expr(steps, query.by).order_by([ibis.desc("events"), "node"]))
     if query.min_share is None:
         return ProcessMap(query, edges, nodes)
     kept_nodes, kept_edges, node_share, edge_share = keep_frequent(nodes, edges, query.min_share)

@@ -91,8 +91,10 @@ def cut(events: ir.Table, settings: JourneySettings) -> ir.Table:
     ``events`` must carry ``customer_key`` (see `with_customers`). Each event belongs to one
     *stream*: its source journey, or its customer's events of one definition (or of no
     definition). Two window passes over the streams do all the work: the first looks one event
-    back (gap, end reached, channel), the second counts journey starts and where the current
-    journey started, which numbers the journeys and their steps.
+    back (gap, end reached, channel) and one ahead, the second counts journey starts and where
+    the current journey started, which numbers the journeys and their steps, and whether the
+    next event starts a journey (else it is this step's successor: ``next_activity``,
+    ``next_channel``, ``next_ts``).
     """
     definitions = settings.definitions
     from_source = events.journey_key.notnull()
@@ -121,19 +123,25 @@ def cut(events: ir.Table, settings: JourneySettings) -> ir.Table:
         else ibis.literal(False),
         _previous_channel=table.channel.lag().over(back),
         _row=ibis.row_number().over(back),
+        _following_activity=table.activity.lead().over(back),
+        _following_channel=table.channel.lead().over(back),
+        _following_ts=table.ts.lead().over(back),
     )
     starts = table._gap.isnull() | (
         (table.cut != CUT_SOURCE) & (table._ended | (table._gap > _timeout(table, settings)))
     )
     table = table.mutate(_start=starts)
     running = ibis.cumulative_window(group_by=group, order_by=order)
+    ahead = ibis.window(group_by=group, order_by=order)  # no frame: Spark's lead() wants none
     table = table.mutate(
         _journey_no=table._start.cast("int64").sum().over(running),
         _start_row=ibis.cases((table._start, table._row), else_=ibis.null("int64"))
         .max()
         .over(running),
+        _next_starts=table._start.lead().over(ahead),
     )
     step = (table._row - table._start_row + 1).cast("int64")
+    same_journey = table._next_starts.notnull() & ~table._next_starts
     return table.mutate(
         journey_key=ibis.cases(
             (table.cut == CUT_SOURCE, table.journey_key),
@@ -143,4 +151,7 @@ def cut(events: ir.Table, settings: JourneySettings) -> ir.Table:
         handoff=(step > 1) & (table._previous_channel != table.channel),
         assisted=table.channel.isin(settings.assisted_channels)
         & (ibis.coalesce(table.initiator, ibis.literal("customer")) != "company"),
+        next_activity=ibis.cases((same_journey, table._following_activity), else_=ibis.null(str)),
+        next_channel=ibis.cases((same_journey, table._following_channel), else_=ibis.null(str)),
+        next_ts=ibis.cases((same_journey, table._following_ts), else_=ibis.null("timestamp")),
     )

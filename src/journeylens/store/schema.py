@@ -162,4 +162,9 @@ STEP_COLUMNS: tuple[str, ...] = (
     "handoff",
     "assisted",
     "seq",
+    # The step that follows in the same journey (null on the last step): directly-follows
+    # analyses read them instead of joining the steps with themselves.
+    "next_activity",
+    "next_channel",
+    "next_ts",
 )

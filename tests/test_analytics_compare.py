@@ -90,6 +90,45 @@ def test_a_measure_only_one_group_has_counts_as_zero_there(small: Workspace) -> 
     assert (web_edge["a"], web_edge["b"], web_edge["n_b"]) == (0.75, 0.0, 4)
 
 
+def test_paths_and_metrics_compare_with_their_own_denominators(small: Workspace) -> None:
+    paths = _by_measure(
+        small.compare("start_channel", "web", "store", analysis="paths", pattern="a -> b")
+    )
+    assert (paths["matches a -> b"]["a"], paths["matches a -> b"]["b"]) == (0.75, 0.25)
+    metrics = _by_measure(small.compare("start_channel", "web", "store", analysis="metrics"))
+    # effort and friction are means with a spread, equal to the metrics of each group
+    by_group = {r["segment"]: r for r in small.metrics(by="start_channel").table.to_pylist()}
+    assert metrics["effort"]["kind"] == "mean" and metrics["effort"]["n_a"] == 4
+    assert metrics["effort"]["a"] == pytest.approx(by_group["web"]["effort"])
+    assert metrics["effort"]["b"] == pytest.approx(by_group["store"]["effort"])
+    # the store is an assisted channel: its journeys are contacts, the web's mostly not
+    assert metrics["effort"]["a"] < metrics["effort"]["b"]
+
+
+def test_a_rate_missing_from_a_group_is_not_invented(demo_ws: Workspace) -> None:
+    """A recovery rate exists only where the breakdown happened; its denominator is the
+    breakdowns, not the journeys, so a group without that breakdown cannot be compared."""
+    result = demo_ws.compare("start_channel", "web", "phone", analysis="breakdowns")
+    rows = _by_measure(result)
+    recoveries = [r for name, r in rows.items() if name.startswith("recovered after")]
+    points = [r for name, r in rows.items() if name.startswith("breaks down at")]
+    assert recoveries and points
+    assert all(r["n_a"] < result.sizes["a"] for r in recoveries)
+    assert all(r["n_a"] == result.sizes["a"] for r in points)
+
+
+def test_conformance_compares_deviation_hot_spots(demo_ws: Workspace) -> None:
+    """Planted truth 1: the broken web form sends web-started movers to the phone."""
+    maps = demo_ws.root / "demo-data" / "journey_maps.yaml"
+    result = demo_ws.compare(
+        "start_channel", "web", "phone", analysis="conformance", journey_type="moving", maps=maps
+    )
+    rows = _by_measure(result)
+    assert all(name.startswith("moving: ") for name in rows)
+    hot = [r for name, r in rows.items() if "move_form_help@phone" in name]
+    assert hot and hot[0]["a"] > hot[0]["b"] and hot[0]["significant"]
+
+
 def test_ranking_puts_significant_large_effects_first(demo_ws: Workspace) -> None:
     result = demo_ws.compare("entry_channel", "app", "phone", journey_type="renewal")
     rows = result.differences.to_pylist()

@@ -6,7 +6,7 @@ arguments into the analysis's typed query, and runs it on the workspace's engine
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,26 @@ class Analyses:
     def _require(self, name: str, hint: str) -> None:
         if not self.backend.has_table(name):
             raise WorkspaceError(f"no {name} table yet: {hint}")
+
+    def _rules(self) -> dict[str, Any]:
+        """The metrics rules and journey definitions of `journeylens.yaml`."""
+        return {
+            "settings": self.config.metrics,
+            "definitions": tuple(self.config.journeys.definitions),
+        }
+
+    def _with_workspace_context(self, analysis: str, options: dict[str, Any]) -> dict[str, Any]:
+        """``options`` with what the analysis's query takes from the workspace (its rules, its
+        journey maps), unless the caller gave it."""
+        adapt: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "metrics": lambda given: {**self._rules(), **given},
+            "breakdowns": lambda given: {**self._rules(), **given},
+            "conformance": lambda given: {
+                **given,
+                "maps": resolve_maps(self.root, given.get("maps")),
+            },
+        }
+        return adapt.get(analysis, dict)(options)
 
     def process_map(
         self,
@@ -228,8 +248,7 @@ class Analyses:
             by=by,
             journey_type=journey_type,
             period=period,
-            settings=self.config.metrics,
-            definitions=tuple(self.config.journeys.definitions),
+            **self._rules(),
         )
         return metrics(self.backend, query)
 
@@ -252,8 +271,7 @@ class Analyses:
             by=by,  # type: ignore[arg-type]
             journey_type=journey_type,
             kinds=tuple(kinds),
-            settings=self.config.metrics,
-            definitions=tuple(self.config.journeys.definitions),
+            **self._rules(),
         )
         return breakdowns(self.backend, query)
 
@@ -276,8 +294,7 @@ class Analyses:
             metric=metric,
             by=by,
             journey_type=journey_type,
-            settings=self.config.metrics,
-            definitions=tuple(self.config.journeys.definitions),
+            **self._rules(),
         )
         return consistency(self.backend, query)
 
@@ -305,7 +322,7 @@ class Analyses:
             a=a,
             b=b,
             analysis=analysis,
-            options=options,
+            options=self._with_workspace_context(analysis, options),
             journey_type=journey_type,
             alpha=alpha,
         )

@@ -27,7 +27,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from journeylens.analytics.compare_measures import ANALYSES, journey_measures
 from journeylens.analytics.segments import journeys_in, parse_segment
 from journeylens.analytics.subset import JourneySubset
 from journeylens.palette import PALETTE
@@ -47,20 +48,6 @@ if TYPE_CHECKING:
 
 #: Colours of the two groups (Okabe-Ito blue and orange).
 GROUP_COLOURS = PALETTE[:2]
-
-#: Per-journey measures of the built-in ``journeys`` comparison: name → (column, kind).
-JOURNEY_MEASURES: dict[str, tuple[str, str]] = {
-    "duration_hours": ("duration_seconds", "mean"),
-    "steps": ("steps", "mean"),
-    "channels": ("channels", "mean"),
-    "handoffs": ("handoffs", "mean"),
-    "repeat_contacts": ("repeat_contacts", "mean"),
-    "assisted_contacts": ("assisted_contacts", "mean"),
-    "success_rate": ("success", "share"),
-    "abandonment_rate": ("status", "share"),
-}
-
-MEASURE_COLUMNS = ("measure", "kind", "value", "n", "sd")
 
 #: Columns of the tests (before the adjusted p-values are added).
 TESTED_COLUMNS = ("measure", "kind", "a", "b", "difference", "n_a", "n_b", "effect", "z", "p_value")
@@ -78,7 +65,9 @@ class CompareQuery:
         The two groups of that segment, e.g. ``"web"`` and ``"store"``.
     analysis : str
         ``journeys`` (journey measures: duration, steps, hand-offs, success …), or the name
-        of an analysis in `ANALYSES`: ``process_map``, ``variants``, ``flows``, ``funnel``.
+        of an analysis in `journeylens.analytics.compare_measures.ANALYSES`:
+        ``process_map``, ``variants``, ``flows``, ``funnel``, ``metrics``, ``breakdowns``,
+        ``conformance``, ``paths``.
     options : mapping
         The analysis's own query fields, e.g. ``{"by": "channel"}`` for a process map or
         ``{"steps": ["a", "b"]}`` for a funnel.
@@ -200,17 +189,17 @@ def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
 def differences(a: pd.DataFrame, b: pd.DataFrame, alpha: float) -> pa.Table:
     """Test each measure found in either group's measures (see `MEASURE_COLUMNS`).
 
-    A measure missing from one group counts as a share of 0 there (e.g. a variant nobody in
-    that group followed); a mean missing from one group cannot be compared and is left out.
+    A share missing from one group counts as 0 of that group's denominator for the share's
+    family (e.g. a variant nobody in that group followed); when the group has no other share of
+    that family, or a mean is missing, the measure cannot be compared and is left out.
     """
-    joined = a.merge(b, on=["measure", "kind"], how="outer", suffixes=("_a", "_b"))
-    # Within a group every share has the same denominator (its journeys, or its funnel's
-    # entrants): a share missing from a group is 0 of that many.
-    base_a, base_b = _share_base(a), _share_base(b)
+    joined = a.merge(b, on=["measure", "kind", "family"], how="outer", suffixes=("_a", "_b"))
+    base_a, base_b = _share_bases(a), _share_bases(b)
     rows = []
     for r in joined.to_dict("records"):
         if r["kind"] == "share":
-            na, nb = int(_fill(r["n_a"], base_a)), int(_fill(r["n_b"], base_b))
+            na = int(_fill(r["n_a"], base_a.get(r["family"], 0)))
+            nb = int(_fill(r["n_b"], base_b.get(r["family"], 0)))
             if na == 0 or nb == 0:
                 continue
             va, vb = float(_fill(r["value_a"], 0.0)), float(_fill(r["value_b"], 0.0))
@@ -245,9 +234,10 @@ def differences(a: pd.DataFrame, b: pd.DataFrame, alpha: float) -> pa.Table:
     return pa.Table.from_pandas(frame.drop(columns="_size"), preserve_index=False)
 
 
-def _share_base(measures: pd.DataFrame) -> int:
-    shares = measures.loc[measures["kind"] == "share", "n"]
-    return int(shares.max()) if len(shares) else 0
+def _share_bases(measures: pd.DataFrame) -> dict[str, int]:
+    """The denominator of each family of shares in one group's measures."""
+    shares = measures.loc[measures["kind"] == "share"]
+    return {str(k): int(v) for k, v in shares.groupby("family")["n"].max().items()}
 
 
 def _missing(value: Any) -> bool:
@@ -256,149 +246,6 @@ def _missing(value: Any) -> bool:
 
 def _fill(value: Any, default: float) -> Any:
     return default if _missing(value) else value
-
-
-# -- measures of each analysis ----------------------------------------------------------------
-
-
-def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=list(MEASURE_COLUMNS))
-
-
-def journey_measures(backend: Backend) -> pd.DataFrame:
-    """Means (with standard deviations) and shares of the journey measures of a group."""
-    journeys = backend.table("journeys")
-    aggregates: dict[str, Any] = {"n": journeys.count()}
-    for name, (column, kind) in JOURNEY_MEASURES.items():
-        value = journeys[column]
-        if name == "duration_hours":
-            value = value / 3600.0
-        if name == "abandonment_rate":
-            value = (journeys.status == "abandoned").cast("float64")
-        elif kind == "share":
-            aggregates[f"{name}__n"] = value.count()
-            value = value.cast("float64")
-        aggregates[f"{name}__mean"] = value.mean()
-        aggregates[f"{name}__sd"] = value.std()
-    row = backend.to_arrow(journeys.aggregate(**aggregates)).to_pylist()[0]
-    rows = []
-    for name, (_, kind) in JOURNEY_MEASURES.items():
-        n = row.get(f"{name}__n", row["n"])
-        rows.append(
-            {
-                "measure": name,
-                "kind": kind,
-                "value": row[f"{name}__mean"],
-                "n": n,
-                "sd": row[f"{name}__sd"],
-            }
-        )
-    return _frame(rows)
-
-
-def _process_map_measures(result: Any) -> pd.DataFrame:
-    total = sum(result.nodes.column("starts").to_pylist())
-    return _frame(
-        [
-            {
-                "measure": f"{r['source']} → {r['target']}",
-                "kind": "share",
-                "value": r["journeys"] / total,
-                "n": total,
-                "sd": None,
-            }
-            for r in result.edges.to_pylist()
-        ]
-    )
-
-
-def _variants_measures(result: Any) -> pd.DataFrame:
-    return _frame(
-        [
-            {
-                "measure": " > ".join(r["path"]),
-                "kind": "share",
-                "value": r["share"],
-                "n": result.total_journeys,
-                "sd": None,
-            }
-            for r in result.table.to_pylist()
-        ]
-    )
-
-
-def _flows_measures(result: Any) -> pd.DataFrame:
-    total = result.journeys
-    return _frame(
-        [
-            {
-                "measure": f"step {r['step']}: {r['source']} → {r['target']}",
-                "kind": "share",
-                "value": r["journeys"] / total if total else 0.0,
-                "n": total,
-                "sd": None,
-            }
-            for r in result.links.to_pylist()
-        ]
-    )
-
-
-def _funnel_measures(result: Any) -> pd.DataFrame:
-    rows = result.steps.to_pylist()
-    started = rows[0]["converted"] if rows else 0
-    return _frame(
-        [
-            {
-                "measure": f"reached step {r['step']}: {r['label']}",
-                "kind": "share",
-                "value": r["converted"] / started if started else 0.0,
-                "n": started,
-                "sd": None,
-            }
-            for r in rows[1:]
-        ]
-    )
-
-
-@dataclass(frozen=True)
-class Comparable:
-    """How to run an analysis on a group and reduce its result to measures."""
-
-    run: Callable[[Backend, Mapping[str, Any]], Any]
-    measures: Callable[[Any], pd.DataFrame]
-
-
-def _process_map(backend: Backend, options: Mapping[str, Any]) -> Any:
-    from journeylens.analytics.process_map import ProcessMapQuery, process_map
-
-    return process_map(backend, ProcessMapQuery(**options))
-
-
-def _variants(backend: Backend, options: Mapping[str, Any]) -> Any:
-    from journeylens.analytics.variants import VariantsQuery, variants
-
-    return variants(backend, VariantsQuery(**options))
-
-
-def _flows(backend: Backend, options: Mapping[str, Any]) -> Any:
-    from journeylens.analytics.flows import FlowsQuery, flows
-
-    return flows(backend, FlowsQuery(**options))
-
-
-def _funnel(backend: Backend, options: Mapping[str, Any]) -> Any:
-    from journeylens.analytics.funnels import FunnelQuery, funnel
-
-    return funnel(backend, FunnelQuery(**options))
-
-
-#: The analyses that compare (a table, not an if/elif chain).
-ANALYSES: dict[str, Comparable] = {
-    "process_map": Comparable(_process_map, _process_map_measures),
-    "variants": Comparable(_variants, _variants_measures),
-    "flows": Comparable(_flows, _flows_measures),
-    "funnel": Comparable(_funnel, _funnel_measures),
-}
 
 
 def compare(backend: Backend, query: CompareQuery) -> Comparison:
@@ -430,7 +277,7 @@ def compare(backend: Backend, query: CompareQuery) -> Comparison:
     else:
         comparable = ANALYSES[query.analysis]
         results = {side: comparable.run(s, query.options) for side, s in subsets.items()}
-        measured = {side: comparable.measures(r) for side, r in results.items()}
+        measured = {side: comparable.measures(subsets[side], r) for side, r in results.items()}
     table = differences(measured["a"], measured["b"], query.alpha)
     return Comparison(query, results["a"], results["b"], sizes, table)
 

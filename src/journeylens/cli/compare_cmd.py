@@ -47,7 +47,10 @@ def compare(
     b: Annotated[str, typer.Argument(help="The second group, e.g. phone.", show_default=False)],
     analysis: Annotated[
         str,
-        typer.Option(help="journeys (journey measures), process_map, variants, flows or funnel."),
+        typer.Option(
+            help="journeys (journey measures), process_map, variants, flows, funnel, metrics, "
+            "breakdowns, conformance or paths."
+        ),
     ] = "journeys",
     option: Annotated[
         list[str] | None,

@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from journeylens.errors import ConfigError
 from journeylens.store.schema import IDENTIFIER_FIELDS
@@ -238,6 +245,56 @@ class MetricsSettings(_Strict):
     drift: DriftRule = Field(default_factory=DriftRule)
 
 
+#: What a feedback record is about (see docs/voc/linkage.md).
+Scope = Literal["touchpoint", "journey", "relationship"]
+
+
+class ScopeRule(_Strict):
+    """Feedback matching every condition given (attribute value, question regex, kinds,
+    channels) has ``scope``; the first matching rule wins."""
+
+    scope: Scope
+    attribute: str | None = None
+    values: list[str] = Field(default_factory=list)
+    question: str | None = None
+    kinds: list[str] = Field(default_factory=list)
+    channels: list[str] = Field(default_factory=list)
+
+    @field_validator("question")
+    @classmethod
+    def _valid_question(cls, value: str | None) -> str | None:
+        return None if value is None else _valid_regex(value)
+
+    @model_validator(mode="after")
+    def _has_condition(self) -> ScopeRule:
+        if not (self.attribute or self.question or self.kinds or self.channels):
+            raise ValueError("a scope rule needs attribute, question, kinds or channels")
+        return self
+
+
+class VocSettings(_Strict):
+    """Feedback linkage and scopes (the ``voc:`` section; see docs/voc/linkage.md)."""
+
+    #: Feedback this long after a journey's last step still links to it (method ``after``).
+    link_window: str | int = "7d"
+    #: Feedback attributes that may name the journey type the feedback is about.
+    journey_type_attributes: list[str] = Field(default_factory=lambda: ["journey_type", "topic"])
+    #: A feedback attribute whose value names the scope (a scope, or a key of ``scope_values``).
+    scope_attribute: str | None = "survey"
+    scope_values: dict[str, Scope] = Field(default_factory=dict)
+    scopes: list[ScopeRule] = Field(default_factory=list)
+
+    @property
+    def link_window_seconds(self) -> int:
+        return parse_duration(self.link_window)
+
+    @field_validator("link_window")
+    @classmethod
+    def _valid_window(cls, value: str | int) -> str | int:
+        parse_duration(value)
+        return value
+
+
 class WorkspaceConfig(_Strict):
     """The whole of `journeylens.yaml`."""
 
@@ -246,6 +303,7 @@ class WorkspaceConfig(_Strict):
     journeys: JourneySettings = Field(default_factory=JourneySettings)
     hashing: HashingSettings = Field(default_factory=HashingSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    voc: VocSettings = Field(default_factory=VocSettings)
     #: Free sections that later capabilities own (journey maps, rules …), kept as given.
     extra: dict[str, Any] = Field(default_factory=dict)
 

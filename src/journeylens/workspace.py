@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -160,12 +160,27 @@ class Workspace(Analyses, VoiceMethods):
     def build(
         self, *, full: bool = False, progress: Callable[[str], None] | None = None
     ) -> BuildResult:
-        """Stitch identities (incrementally unless ``full``) and rebuild every journey."""
+        """Stitch identities (incrementally unless ``full``), rebuild every journey and link
+        the feedback to them (see `journeylens.voc.linkage`). Records accepted by the live
+        API (`journeylens serve`) are folded into the tables first (`journeylens.realtime.fold`)."""
+        from journeylens.realtime.fold import commit_fold, fold_live_log
+
+        folded = fold_live_log(self)
         if not self.backend.has_table("events"):
             raise WorkspaceError("there are no events yet: ingest some first (journeylens ingest)")
         since = 0 if full else int(self._state().get("identity_seq", 0))
         result = build_journeys(self.backend, self.config.journeys, since, progress)
         self._save_state(identity_seq=result.identity.last_seq, built_as_of=result.as_of)
+        if self.backend.has_table("feedback"):
+            from journeylens.voc.linkage import link_feedback
+
+            if progress is not None:
+                progress("linking feedback")
+            linked = link_feedback(self.backend, self.config.voc)
+            result = replace(
+                result, feedback_linked=linked.linked, feedback_unlinked=linked.unlinked
+            )
+        commit_fold(self, folded)
         return result
 
     # -- reading --------------------------------------------------------------------------
@@ -253,6 +268,15 @@ class Workspace(Analyses, VoiceMethods):
             ),
             journeys=self.journeys(customer=key),
         )
+
+    def within(self, **filters: Any) -> Workspace:
+        """A read-only view of the workspace holding only some journeys, on which every
+        analysis runs unchanged: ``ws.within(start=date(2025, 3, 1), channel="web",
+        segment="attribute:segment=business").metrics()`` (the filters of
+        `journeylens.analytics.scope.Scope`). Close the workspace, not the view."""
+        from journeylens.analytics.scope import Scope
+
+        return Workspace(self.root, self.config, Scope(**filters).backend(self.backend))
 
     def summary(self) -> dict[str, Any]:
         """Counts that describe the workspace, ready for JSON."""

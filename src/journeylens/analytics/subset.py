@@ -3,8 +3,9 @@ segment unchanged.
 
 Every analysis reads the workspace through a `Backend` (``journey_steps``, ``journeys``,
 ``events``); `JourneySubset` is a Backend whose tables hold only the chosen journeys, their
-steps and their events. Writes go to the workspace underneath (analyses materialise scratch
-tables), reads of the three journey tables are filtered.
+steps, their events and the links of the feedback about them (``feedback_links``). Writes go
+to the workspace underneath (analyses materialise scratch tables), reads of those four tables
+are filtered.
 
 Examples
 --------
@@ -29,7 +30,7 @@ import pyarrow as pa
 from journeylens.store.backends import Backend
 
 #: Tables filtered to the subset; any other table is the workspace's own.
-FILTERED = ("journeys", "journey_steps", "events")
+FILTERED = ("journeys", "journey_steps", "events", "feedback_links")
 
 
 class JourneySubset(Backend):
@@ -59,7 +60,8 @@ class JourneySubset(Backend):
 
     def table(self, name: str) -> ir.Table:
         table = self.base.table(name)
-        if name in ("journeys", "journey_steps"):
+        if name in ("journeys", "journey_steps", "feedback_links"):
+            # feedback_links: the feedback about the subset's journeys
             return table.semi_join(self._keys, "journey_key")
         if name == "events":
             steps = self.base.table("journey_steps").semi_join(self._keys, "journey_key")

@@ -27,8 +27,13 @@ from journeylens.cli.demo_cmd import demo
 from journeylens.cli.flows_cmd import flows
 from journeylens.cli.funnel_cmd import funnel
 from journeylens.cli.ingest_cmd import ingest
+from journeylens.cli.keys_cmd import keys_app
 from journeylens.cli.metrics_cmd import metrics
+from journeylens.cli.moments_cmd import moments_app
 from journeylens.cli.paths_cmd import paths
+from journeylens.cli.report_cmd import report
+from journeylens.cli.rules_cmd import rules_app
+from journeylens.cli.serve_cmd import serve
 from journeylens.cli.tables_cmd import customer, journeys_app, quarantine, summary
 from journeylens.cli.voc_cmd import voc_app
 
@@ -102,6 +107,9 @@ def build(
         "incremental": result.identity.incremental,
         "as_of": result.as_of,
     }
+    if result.feedback_linked is not None:
+        data["feedback_linked"] = result.feedback_linked
+        data["feedback_unlinked"] = result.feedback_unlinked
     if json_output:
         print_json(data)
     else:
@@ -109,6 +117,11 @@ def build(
             f"built {data['journeys']:,} journeys of {data['customers']:,} customers "
             f"from {data['events']:,} events"
         )
+        if result.feedback_linked is not None:
+            console.print(
+                f"linked {result.feedback_linked:,} feedback records to journeys "
+                f"({result.feedback_unlinked:,} unlinked, kept)"
+            )
 
 
 #: Command groups in `journeylens --help`: the workspace first, then the analyses.
@@ -120,6 +133,7 @@ app.command(rich_help_panel=DATA)(customer)
 app.command(rich_help_panel=DATA)(quarantine)
 app.command(rich_help_panel=DATA)(summary)
 app.command(rich_help_panel=DATA)(demo)
+app.command(rich_help_panel=DATA)(report)
 app.command("map", rich_help_panel=ANALYSES)(process_map)
 app.command(rich_help_panel=ANALYSES)(variants)
 app.command(rich_help_panel=ANALYSES)(flows)
@@ -131,6 +145,10 @@ app.command(rich_help_panel=ANALYSES)(conformance)
 app.command(rich_help_panel=ANALYSES)(consistency)
 app.command(rich_help_panel=ANALYSES)(compare)
 app.add_typer(voc_app, name="voc", rich_help_panel="Voice of the customer")
+app.command(rich_help_panel="Real time")(serve)
+app.add_typer(keys_app, name="keys", rich_help_panel="Real time")
+app.add_typer(moments_app, name="moments", rich_help_panel="Real time")
+app.add_typer(rules_app, name="rules", rich_help_panel="Real time")
 
 
 def main() -> None:

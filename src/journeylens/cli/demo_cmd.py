@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -33,7 +34,8 @@ def demo(
     """Generate a multichannel service company, ingest it, build journeys, write summary.html.
 
     The designed journey maps are copied to journey_maps.yaml in the workspace (for
-    journeylens conformance).
+    journeylens conformance), the critical-moment rules to rules.yaml (for journeylens rules
+    and serve).
 
     The planted truths (a broken online moving form, faults not fixed at first contact …) are
     described in docs/demo-world.md.
@@ -41,6 +43,7 @@ def demo(
     from journeylens.analytics.journey_maps import MAPS_FILE
     from journeylens.demo import config as demo_config
     from journeylens.demo import generate
+    from journeylens.realtime.rules.loader import RULES_FILE
     from journeylens.report.summary import write_summary_html
     from journeylens.workspace import init
 
@@ -60,6 +63,9 @@ def demo(
         ws = init(workspace_path, config={"journeys": demo_config()})
         # The designed journeys, where `journeylens conformance` looks for them.
         shutil.copyfile(world.journey_maps_path, workspace_path / MAPS_FILE)
+        # The critical-moment rules, where `journeylens rules` and `serve` look for them.
+        rules = resources.files("journeylens.demo").joinpath("rules.yaml")
+        (workspace_path / RULES_FILE).write_text(rules.read_text("utf-8"), "utf-8")
         try:
             with row_progress("ingesting events", world.events, show) as advance:
                 events_report = ws.ingest(data_dir / "events", source="demo", progress=advance)

@@ -7,6 +7,14 @@ from __future__ import annotations
 
 import typer
 
+from journeylens.cli.voc_drivers_cmd import drivers
+from journeylens.cli.voc_gap_cmd import gap
+from journeylens.cli.voc_link_cmd import link
+from journeylens.cli.voc_say_do_cmd import say_do
+from journeylens.cli.voc_scores_cmd import scores
+from journeylens.cli.voc_sentiment_cmd import sentiment
+from journeylens.cli.voc_themes_cmd import themes
+
 voc_app = typer.Typer(
     help=(
         "Voice of the customer: link feedback to journeys, scores (NPS, CSAT, CES) with "
@@ -16,3 +24,11 @@ voc_app = typer.Typer(
     ),
     no_args_is_help=True,
 )
+
+voc_app.command("link")(link)
+voc_app.command("scores")(scores)
+voc_app.command("drivers")(drivers)
+voc_app.command("gap")(gap)
+voc_app.command("say-do")(say_do)
+voc_app.command("sentiment")(sentiment)
+voc_app.command("themes")(themes)

@@ -26,6 +26,9 @@ class BuildResult:
     events: int
     journeys: int
     as_of: datetime
+    #: Feedback records linked to a journey, and not (None when there is no feedback).
+    feedback_linked: int | None = None
+    feedback_unlinked: int | None = None
 
 
 def _as_of(backend: Backend, settings: JourneySettings) -> datetime:

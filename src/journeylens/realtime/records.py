@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from journeylens.store.schema import IDENTIFIER_FIELDS
@@ -52,7 +52,8 @@ class LiveEvent:
     seq: int = 0
 
     def __post_init__(self) -> None:
-        _check_utc(self.ts, f"event {self.event_id}")
+        if self.ts.tzinfo is not UTC:  # the common case costs one comparison
+            _check_utc(self.ts, f"event {self.event_id}")
 
     def primary_identifier(self) -> tuple[str, str]:
         """The first identifier in `IDENTIFIER_FIELDS` order (the event's own customer)."""
@@ -82,4 +83,5 @@ class LiveFeedback:
     seq: int = 0
 
     def __post_init__(self) -> None:
-        _check_utc(self.ts, f"feedback {self.feedback_id}")
+        if self.ts.tzinfo is not UTC:
+            _check_utc(self.ts, f"feedback {self.feedback_id}")

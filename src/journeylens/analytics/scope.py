@@ -122,11 +122,20 @@ class Scope:
             table = journeys_in(backend, parts[0], parts[1], table)
         return table
 
-    def backend(self, backend: Backend) -> Backend:
-        """``backend`` seen through the scope's journeys (itself when nothing is left out)."""
+    def backend(self, backend: Backend, *, materialise: bool = True) -> Backend:
+        """``backend`` seen through the scope's journeys (itself when nothing is left out).
+
+        With ``materialise`` the keys of the scope's journeys are computed once, here, and
+        every analysis on the view semi-joins that list, instead of evaluating the filters
+        (a segment's JSON attributes, the channels of every step) again in each query.
+        """
         if not self.restricts:
             return backend
-        return JourneySubset(backend, self.journeys(backend))
+        journeys = self.journeys(backend)
+        if materialise:
+            keys = backend.to_arrow(journeys.select("journey_key"))
+            journeys = ibis.memtable(keys)
+        return JourneySubset(backend, journeys)
 
 
 def _midnight(day: date) -> ir.TimestampScalar:

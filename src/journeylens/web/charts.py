@@ -149,6 +149,7 @@ def timeline(steps: Sequence[dict[str, Any]], *, link_journeys: bool = False) ->
             marker={"color": colour[channel], "size": 11, "line": {"color": "#fff", "width": 1}},
             customdata=[f"/journeys/j/{r['journey_key']}" if link_journeys else None for r in rows],
             hovertemplate="%{x}<br>%{text}<extra>" + channel + "</extra>",
+            cliponaxis=False,
         )
     fig.update_layout(
         yaxis={
@@ -156,6 +157,7 @@ def timeline(steps: Sequence[dict[str, Any]], *, link_journeys: bool = False) ->
             "type": "category",
             "categoryorder": "array",
             "categoryarray": channels[::-1],
+            "range": [-0.7, len(channels) - 0.3],
             "automargin": True,
         },
         xaxis={"title": "time (UTC)"},

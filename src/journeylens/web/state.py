@@ -22,7 +22,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,9 @@ log = logging.getLogger("journeylens.web")
 
 #: Set to 0 to skip computing the default views when the dashboard starts.
 WARM_ENV = "JOURNEYLENS_DASHBOARD_WARM"
+
+#: Scoped views of the workspace kept (their journey keys are computed once).
+VIEWS_KEPT = 8
 
 #: Where the panel cache lives in a workspace.
 CACHE_DIR = Path(".journeylens") / "dashboard-cache"
@@ -98,8 +102,19 @@ class Dashboard:
             workspace if workspace is not None else open_workspace(root, engine=engine)
         )
         self.lock = threading.RLock()
+        # A second connection for the bounded lookups (one journey, one customer), so that they
+        # answer while a long panel computes on the first one.
+        self._lookup_ws: Workspace = (
+            self.ws if workspace is not None else open_workspace(root, engine=engine)
+        )
+        self._lookup_lock: threading.Lock | threading.RLock = (
+            self.lock if workspace is not None else threading.Lock()
+        )
+        self._features: tuple[str, bool] | None = None
         self.cache = PanelCache(root / CACHE_DIR if cache else None)
         self._warming: threading.Thread | None = None
+        self._views: dict[tuple[str, ...], Workspace] = {}
+        self._views_stamp = ""
         self._closed = False
 
     # -- panels -------------------------------------------------------------------------------
@@ -109,9 +124,29 @@ class Dashboard:
         """The current build stamp (see `journeylens.web.cache.build_stamp`)."""
         return build_stamp(self.root)
 
+    def view(self, filters: Filters) -> Workspace:
+        """The workspace seen through the filters' scope (its journey keys computed once per
+        build and kept for the next panels of the same filters). Call it holding the lock."""
+        stamp = self.stamp
+        if stamp != self._views_stamp:
+            self._views.clear()
+            self._views_stamp = stamp
+        key = filters.key()
+        found = self._views.pop(key, None) or self.ws.within(**filters.scope_filters())
+        self._views[key] = found  # most recent last
+        while len(self._views) > VIEWS_KEPT:
+            self._views.pop(next(iter(self._views)))
+        return found
+
+    @contextmanager
+    def lookup(self) -> Iterator[Workspace]:
+        """The workspace for bounded lookups (its own connection and lock)."""
+        with self._lookup_lock:
+            yield self._lookup_ws
+
     def has_table(self, name: str) -> bool:
-        with self.lock:
-            return self.ws.backend.has_table(name)
+        with self.lookup() as ws:
+            return ws.backend.has_table(name)
 
     def panel(
         self,
@@ -130,8 +165,7 @@ class Dashboard:
             started = time.perf_counter()
             with self.lock:
                 try:
-                    view = self.ws.within(**filters.scope_filters())
-                    value = compute(view)
+                    value = compute(self.view(filters))
                 except (JourneyLensError, ValueError, KeyError) as exc:
                     value = panel_error(str(exc).strip("'\""))
             value["seconds"] = round(time.perf_counter() - started, 3)
@@ -149,7 +183,10 @@ class Dashboard:
     def features(self, request: Request | None = None) -> Features:
         """The optional pages this workspace and this app can show."""
         service = getattr(request.app.state, "service", None) if request is not None else None
-        voc = has_module("journeylens.voc.scores") and self.has_table("feedback")
+        stamp = self.stamp
+        if self._features is None or self._features[0] != stamp:
+            self._features = (stamp, self.has_table("feedback"))
+        voc = has_module("journeylens.voc.scores") and self._features[1]
         moments = has_module("journeylens.realtime.actions.center") and (
             service is not None or (self.root / "live" / "outbox.sqlite").exists()
         )
@@ -182,6 +219,8 @@ class Dashboard:
         if self._owns_ws:
             with self.lock:
                 self.ws.close()
+            with self._lookup_lock:
+                self._lookup_ws.close()
 
 
 _CREATING = threading.Lock()

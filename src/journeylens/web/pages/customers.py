@@ -64,15 +64,15 @@ def customer_page(
             context["error"] = f"search for an identifier of at most {MAX_QUERY} characters"
         return context
     try:
-        with dash.lock:
-            found = dash.ws.customer(identifier)
+        with dash.lookup() as ws:
+            found = ws.customer(identifier)
             identifiers = found.identifiers.to_pylist()
             journeys = found.journeys.to_pylist()
             recent = found.timeline.expr.order_by(
                 [found.timeline.expr.ts.desc(), found.timeline.expr.seq.desc()]
             ).limit(TIMELINE_STEPS)
-            steps = dash.ws.backend.to_arrow(recent).to_pylist()[::-1]
-            feedback = linked_feedback(dash.ws.backend, customer_key=found.customer_key)
+            steps = ws.backend.to_arrow(recent).to_pylist()[::-1]
+            feedback = linked_feedback(ws.backend, customer_key=found.customer_key)
     except JourneyLensError as exc:
         context["error"] = str(exc)
         return context

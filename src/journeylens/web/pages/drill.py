@@ -195,10 +195,10 @@ def journey_page(
 ) -> dict[str, Any]:
     """One journey: its facts, its steps on a timeline, and its feedback when linked."""
     context = page(dash, filters, features, "journeys", "Journey", show_filters=False)
-    with dash.lock:
-        view = dash.ws.journey(journey_key)
+    with dash.lookup() as ws:
+        view = ws.journey(journey_key)
         steps = view.steps.to_pylist()
-        feedback = _feedback(dash, journey_key)
+        feedback = plain_rows(linked_feedback(ws.backend, journey_key=journey_key))
     facts = jsonable(view.journey)
     context.update(
         journey=facts,
@@ -212,7 +212,3 @@ def journey_page(
         title=f"Journey {journey_key}",
     )
     return context
-
-
-def _feedback(dash: Dashboard, journey_key: str) -> list[dict[str, Any]]:
-    return plain_rows(linked_feedback(dash.ws.backend, journey_key=journey_key))

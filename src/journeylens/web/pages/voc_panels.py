@@ -136,7 +136,7 @@ def gap_panel(dash: Dashboard, filters: Filters) -> dict[str, Any] | None:
 
 def _themes(view: Workspace) -> dict[str, Any]:
     found = view.themes()
-    rows = found.to_frame().to_dict("records")
+    rows = found.table.to_pylist()
     for row in rows:
         row["quotes"] = list(row.get("quotes") or [])[:3]
     return plain(
@@ -148,10 +148,13 @@ def _themes(view: Workspace) -> dict[str, Any]:
 
 
 def themes_panel(dash: Dashboard, filters: Filters) -> dict[str, Any] | None:
-    """Themes with quotes (None when the method has not landed)."""
+    """Themes of all the comments, with quotes (None when the method has not landed).
+
+    Themes are found once per build over every verbatim (`Workspace.themes` with its
+    defaults, which also stores ``feedback_themes``), whatever the filters."""
     if not hasattr(dash.ws, "themes"):
         return None
-    return dash.panel("voc", "themes", filters, _themes)
+    return dash.panel("voc", "themes", Filters(), _themes)
 
 
 def voc_overview_panels(dash: Dashboard, filters: Filters, period: str) -> dict[str, Any]:
